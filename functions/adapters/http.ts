@@ -1,0 +1,106 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** A response read in full. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: string;
+}
+
+/**
+ * A request that produced no response. `sent` tells whether the request may have reached
+ * the server: only an unsent request is safe to retry when the call is not idempotent.
+ */
+export class HttpFailure extends Error {
+  readonly kind: 'timeout' | 'network';
+  readonly sent: boolean;
+  readonly errorCode: string | undefined;
+
+  constructor(kind: 'timeout' | 'network', sent: boolean, errorCode?: string, cause?: unknown) {
+    super(
+      `${kind}${sent ? ' after the request was sent' : ' before the request was sent'}${errorCode ? ` (${errorCode})` : ''}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'HttpFailure';
+    this.kind = kind;
+    this.sent = sent;
+    this.errorCode = errorCode;
+  }
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  /** Whole-exchange deadline: connect, send and read the body. */
+  readonly timeoutMs: number;
+  /** Larger answers are cut off and reported as a network failure. */
+  readonly maxBodyBytes?: number;
+}
+
+// Warm invocations reuse connections; the agents honour the server's keep-alive hint.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+/** Sends one HTTP request with node:http(s), which loads faster than fetch on a cold start. */
+export function send(request: HttpRequest): Promise<HttpResponse> {
+  const { url } = request;
+  const transport = url.protocol === 'https:' ? https : http;
+  const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const maxBodyBytes = request.maxBodyBytes ?? 1 << 20;
+
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let sent = false;
+    let settled = false;
+    const finish = (error: HttpFailure | undefined, response?: HttpResponse) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        req.destroy();
+        reject(error);
+      } else resolve(response as HttpResponse);
+    };
+
+    const req = transport.request(url, { method: request.method, headers: request.headers, agent });
+    const timer = setTimeout(() => finish(new HttpFailure('timeout', sent)), request.timeoutMs);
+
+    req.on('socket', (socket) => {
+      // A reused keep-alive socket is already connected: the request goes out at once.
+      if (!socket.connecting) sent = true;
+      else
+        socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+          sent = true;
+        });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      finish(new HttpFailure('network', sent, error.code, error)),
+    );
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) finish(new HttpFailure('network', true, 'EBODYTOOLARGE'));
+        else chunks.push(chunk);
+      });
+      res.on('error', (error: NodeJS.ErrnoException) =>
+        finish(new HttpFailure('network', true, error.code, error)),
+      );
+      res.on('end', () =>
+        finish(undefined, {
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'],
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.end(request.body);
+  });
+}

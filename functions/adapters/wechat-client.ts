@@ -1,0 +1,178 @@
+import { LoginError, misconfigured } from '../domain/errors.ts';
+import type { LoginTrace, Session, WechatClient } from '../domain/ports.ts';
+import { HttpFailure, type HttpResponse, send } from './http.ts';
+
+export interface WechatClientOptions {
+  /** e.g. https://api.weixin.qq.com */
+  readonly baseUrl: URL;
+  /** Timeout of one call. */
+  readonly timeoutMs: number;
+  /** Upper bound on all calls of one exchange, retries included. */
+  readonly budgetMs?: number;
+  readonly maxAttempts?: number;
+  readonly retryDelayMs?: number;
+}
+
+/** WeChat's answers for a wrong or missing AppID/AppSecret. */
+const CREDENTIAL_ERRCODES: ReadonlySet<number> = new Set([40013, 40125, 41002, 41004]);
+
+const KNOWN: Record<number, () => LoginError> = {
+  40029: () =>
+    new LoginError(
+      'invalid_code',
+      'WeChat rejected the login code: it has expired (codes live 5 minutes) or it was issued for another AppID. ' +
+        'Call wx.login() again and send the new code at once; if this keeps happening, check that the mini program uses the AppID this backend is configured for.',
+      { errcode: 40029 },
+    ),
+  40163: () =>
+    new LoginError(
+      'code_used',
+      'This login code has already been used. A code from wx.login() works once: call wx.login() again for every login.',
+      { errcode: 40163 },
+    ),
+  40226: () =>
+    new LoginError(
+      'user_blocked',
+      'WeChat blocked this login because it rates the user as high-risk. Nothing in the request can change that; the user may try again later.',
+      { errcode: 40226 },
+    ),
+  45011: () =>
+    new LoginError(
+      'rate_limited',
+      "WeChat's per-user login quota for this minute is used up. Wait for Retry-After seconds, then call wx.login() again.",
+      { errcode: 45011 },
+    ),
+};
+
+/**
+ * code2Session over HTTP. Retries only where no code can have been consumed: WeChat's
+ * "system busy" (-1), and connections that failed before the request went out.
+ */
+export function createWechatClient(options: WechatClientOptions): WechatClient {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const budgetMs = options.budgetMs ?? options.timeoutMs + 1500;
+  const retryDelayMs = options.retryDelayMs ?? 150;
+  const endpoint = new URL('sns/jscode2session', withTrailingSlash(options.baseUrl));
+
+  return {
+    async code2Session(app, code, trace) {
+      const url = new URL(endpoint);
+      url.search = new URLSearchParams({
+        appid: app.appId,
+        secret: app.appSecret,
+        js_code: code,
+        grant_type: 'authorization_code',
+      }).toString();
+      const deadline = performance.now() + budgetMs;
+
+      for (let attempt = 1; ; attempt++) {
+        const timeoutMs = Math.min(options.timeoutMs, deadline - performance.now());
+        const started = performance.now();
+        trace.calls++;
+        try {
+          const response = await send({ method: 'GET', url, timeoutMs, maxBodyBytes: 64 * 1024 });
+          trace.wechatMs += performance.now() - started;
+          const outcome = interpret(response, trace);
+          if (outcome !== 'busy') return outcome;
+          if (!canRetry(attempt)) {
+            throw new LoginError(
+              'upstream_busy',
+              'WeChat is busy right now (errcode -1). Retry after Retry-After seconds with a new code from wx.login().',
+              {
+                errcode: -1,
+              },
+            );
+          }
+        } catch (error) {
+          if (!(error instanceof HttpFailure)) throw error;
+          trace.wechatMs += performance.now() - started;
+          if (error.sent || !canRetry(attempt)) throw failure(error);
+        }
+        await sleep(retryDelayMs * attempt);
+      }
+
+      function canRetry(attempt: number): boolean {
+        return attempt < maxAttempts && deadline - performance.now() > retryDelayMs * attempt + 100;
+      }
+    },
+  };
+}
+
+function interpret(response: HttpResponse, trace: LoginTrace): Session | 'busy' {
+  if (response.status !== 200) return upstream(`WeChat answered HTTP ${response.status}`);
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    return upstream(
+      response.body.trim() === ''
+        ? 'WeChat answered with an empty body'
+        : 'WeChat answered with something that is not JSON',
+    );
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return upstream('WeChat answered with JSON that is not an object');
+  }
+  const fields = body as Record<string, unknown>;
+  const errcode = toErrcode(fields.errcode);
+  if (errcode === undefined)
+    return upstream('WeChat answered with an errcode that is not a number');
+  if (errcode !== 0) {
+    trace.errcode = errcode;
+    if (errcode === -1) return 'busy';
+    const known = KNOWN[errcode];
+    if (known) throw known();
+    if (CREDENTIAL_ERRCODES.has(errcode)) {
+      throw misconfigured(`WeChat rejected the AppID/AppSecret (errcode ${errcode})`, { errcode });
+    }
+    throw new LoginError(
+      'upstream_error',
+      `WeChat answered with errcode ${errcode}, which this backend does not know how to handle. Retry with a new code from wx.login(); if it persists, tell the operator.`,
+      {
+        errcode,
+      },
+    );
+  }
+  const { openid, unionid } = fields;
+  if (typeof openid !== 'string' || openid === '')
+    return upstream('WeChat reported success but gave no openid');
+  return typeof unionid === 'string' && unionid !== '' ? { openid, unionid } : { openid };
+}
+
+/** errcode: absent or 0 on success; a number, or on some variants a numeric string. */
+function toErrcode(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^-?\d{1,9}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function failure(error: HttpFailure): LoginError {
+  if (error.kind === 'timeout') {
+    return new LoginError(
+      'upstream_timeout',
+      'WeChat did not answer in time. The code may have been used up: call wx.login() again and retry.',
+      { cause: error, logDetail: error.message },
+    );
+  }
+  return new LoginError(
+    'upstream_error',
+    'WeChat could not be reached or broke off the answer. Retry with a new code from wx.login(); if it persists, tell the operator.',
+    { cause: error, logDetail: error.message },
+  );
+}
+
+function upstream(reason: string): never {
+  throw new LoginError(
+    'upstream_error',
+    `${reason}. Retry with a new code from wx.login(); if it persists, tell the operator.`,
+  );
+}
+
+function withTrailingSlash(url: URL): URL {
+  return url.pathname.endsWith('/') ? url : new URL(`${url.href}/`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,29 @@
+import type { AppCredentials, AppRegistry } from './apps.ts';
+
+/** What a successful code2Session gives us. The session_key is dropped on purpose. */
+export interface Session {
+  readonly openid: string;
+  readonly unionid?: string;
+}
+
+/** Filled in while a login runs, for the request's log line. */
+export interface LoginTrace {
+  /** Calls made to WeChat, retries included. */
+  calls: number;
+  wechatMs: number;
+  errcode?: number;
+  appId?: string;
+}
+
+/** WeChat's code2Session. Throws `LoginError` for every answer other than a session. */
+export interface WechatClient {
+  code2Session(app: AppCredentials, code: string, trace: LoginTrace): Promise<Session>;
+}
+
+/** Where the configured apps come from. */
+export interface CredentialSource {
+  /** The cached apps, read again once the TTL has passed. */
+  get(): Promise<AppRegistry>;
+  /** Reads the secret now, bypassing the cache (after WeChat rejected the credentials). */
+  refresh(): Promise<AppRegistry>;
+}

@@ -1,0 +1,75 @@
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { Logger } from '../adapters/log.ts';
+import { writeLoginRecord } from '../adapters/login-record.ts';
+import { LoginError } from '../domain/errors.ts';
+import type { Login } from '../domain/login.ts';
+import type { LoginTrace } from '../domain/ports.ts';
+import { problem, success } from './problems.ts';
+import { parseLoginRequest } from './request.ts';
+
+export interface HandlerDeps {
+  readonly login: Login;
+  readonly log: Logger;
+  /** The `service` metric dimension: the Lambda function's name. */
+  readonly service: string;
+}
+
+export type Handler = (
+  event: APIGatewayProxyEventV2,
+  context?: Pick<Context, 'awsRequestId'>,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * The primary adapter: parse, log in, answer. It never throws; every failure becomes the
+ * contract's problem response and exactly one log line.
+ */
+export function createHandler(deps: HandlerDeps): Handler {
+  let coldStart = true;
+  return async (event, context) => {
+    const started = performance.now();
+    const wasCold = coldStart;
+    coldStart = false;
+    const requestId = event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+    const trace: LoginTrace = { calls: 0, wechatMs: 0 };
+
+    let response: APIGatewayProxyStructuredResultV2;
+    let outcome = 'ok';
+    let openid: string | undefined;
+    let failure: unknown;
+    try {
+      const session = await deps.login(parseLoginRequest(event), trace);
+      openid = session.openid;
+      response = success(session);
+    } catch (error) {
+      failure = error;
+      ({ code: outcome, response } = problem(error, requestId));
+    }
+
+    writeLoginRecord(deps.log, deps.service, {
+      requestId,
+      outcome,
+      status: response.statusCode ?? 500,
+      coldStart: wasCold,
+      durationMs: performance.now() - started,
+      wechatCalls: trace.calls,
+      wechatMs: trace.wechatMs,
+      ...(trace.errcode !== undefined && { errcode: trace.errcode }),
+      ...(trace.appId !== undefined && { appId: trace.appId }),
+      ...(openid !== undefined && { openid }),
+      ...logFields(failure),
+    });
+    return response;
+  };
+}
+
+/** The operator's side of a failure: the reason, and for the unexpected, the error itself. */
+function logFields(failure: unknown): { reason?: string; error?: unknown } {
+  if (failure === undefined) return {};
+  if (failure instanceof LoginError)
+    return failure.logDetail === undefined ? {} : { reason: failure.logDetail };
+  return { error: failure instanceof Error ? failure : String(failure) };
+}

@@ -1,0 +1,26 @@
+/**
+ * The Lambda entry point (API Gateway HTTP API, payload format 2.0). Everything is built
+ * once per execution environment, at module scope, so warm invocations only do the login.
+ */
+import { createLogger } from './adapters/log.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createApp, credentialSource } from './wiring.ts';
+
+const config = loadConfig(process.env);
+if (config.credentials.kind !== 'secret') {
+  throw new ConfigError(
+    'WECHAT_SECRET_ID is required: the function reads the AppID/AppSecret from Secrets Manager.',
+  );
+}
+const log = createLogger();
+const credentials = credentialSource(config, log);
+// Start the first secret read now, while the runtime finishes initialising; the first
+// request joins it. A failure here is answered (and logged) by that request.
+credentials.get().catch(() => {});
+
+export const handler = createApp(
+  config,
+  log,
+  credentials,
+  process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'weapp-openid',
+);

@@ -1,0 +1,118 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** Must match what the function writes in its EMF log line (functions/adapters/login-record.ts). */
+export const METRIC_NAMESPACE = 'WeappOpenid';
+
+const PERIOD = Duration.minutes(5);
+
+/** What {@link LoginAlarms} watches. */
+export interface LoginAlarmsProps {
+  readonly fn: IFunction;
+  readonly stage: IHttpStage;
+  /** When given, every alarm notifies this address through an SNS topic. */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * The alarms an operator needs: the function failing or throttled, the API answering 5xx,
+ * and the two outcomes that always mean the operator must act (the secret is wrong, or
+ * Secrets Manager cannot be read). Missing data is "OK": no traffic is not an incident.
+ */
+export class LoginAlarms extends Construct {
+  /** Every alarm, for tests and for wiring extra actions. */
+  readonly alarms: Alarm[] = [];
+  /** The notification topic, when an email was given. */
+  readonly topic: Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: LoginAlarmsProps) {
+    super(scope, id);
+    const { fn, stage } = props;
+    this.add(
+      'FunctionErrors',
+      fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+      1,
+      'The login function crashed or timed out (an unhandled error, not a problem+json answer). See its log group.',
+    );
+    this.add(
+      'FunctionThrottles',
+      fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
+      1,
+      'Lambda throttled the login function: the account or reserved concurrency limit was reached.',
+    );
+    // ≥ 5, not ≥ 1: a single WeChat hiccup (upstream_busy/timeout) is normal and not worth a page;
+    // the outcomes that always need the operator have their own alarms at ≥ 1 below.
+    this.add(
+      'Api5xx',
+      stage.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+      5,
+      'The login API answered 5xx at least 5 times in 5 minutes. The function log line of each request says why (field "outcome").',
+    );
+    this.add(
+      'Misconfigured',
+      this.outcome(fn, 'misconfigured'),
+      1,
+      'WeChat rejected the AppID/AppSecret, or the secret is malformed: check the secret value (docs/operators.md).',
+    );
+    this.add(
+      'SecretUnavailable',
+      this.outcome(fn, 'secret_unavailable'),
+      1,
+      'The function could not read its secret from Secrets Manager (permissions, KMS key, or an outage).',
+    );
+
+    if (props.alarmEmail) {
+      this.topic = new Topic(this, 'Topic', {
+        displayName: 'weapp-openid alarms',
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      Validations.of(this.topic).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and the alarm messages carry no secret or personal data, so a customer-managed key would cost $1/month for nothing.',
+      });
+      Validations.of(this.topic).acknowledge({
+        id: 'Serverless-SNSRedrivePolicy',
+        reason:
+          'The only subscription is an operator email; a dead-letter queue for undeliverable alarm emails would itself be unwatched. The alarm state stays visible in CloudWatch.',
+      });
+      const action = new SnsAction(this.topic);
+      for (const alarm of this.alarms) alarm.addAlarmAction(action);
+    }
+  }
+
+  private outcome(fn: IFunction, outcome: string): IMetric {
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: 'Logins',
+      dimensionsMap: { service: fn.functionName, outcome },
+      period: PERIOD,
+      statistic: 'Sum',
+    });
+  }
+
+  private add(id: string, metric: IMetric, threshold: number, description: string): void {
+    this.alarms.push(
+      metric.createAlarm(this, id, {
+        alarmDescription: description,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}

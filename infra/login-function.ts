@@ -1,0 +1,100 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The Lambda entry file; its exported `handler` is what API Gateway invokes. */
+export const LOGIN_FUNCTION_ENTRY = fileURLToPath(
+  new URL('../functions/openid.ts', import.meta.url),
+);
+
+/**
+ * 25 s: the function's own budgets are a Secrets Manager read (≤ 6 s) plus one WeChat
+ * exchange (≤ 4.5 s), and when WeChat says the AppSecret is wrong, a forced secret re-read
+ * plus one retried exchange: ≈ 21 s in the worst case. 25 s leaves headroom for that, and
+ * stays under API Gateway's 30 s integration limit, so a stuck invocation is ended by Lambda
+ * (and counted in the Errors alarm) before API Gateway gives up on it.
+ */
+export const LOGIN_FUNCTION_TIMEOUT = Duration.seconds(25);
+
+/**
+ * 256 MB: Lambda's CPU share grows with memory, and a login is dominated by cold-start
+ * module loading and TLS handshakes (Secrets Manager, WeChat), which run noticeably faster
+ * than at 128 MB for a cost that stays well under a dollar per million logins.
+ * Replace with a measured figure (AWS Lambda Power Tuning) once real traffic exists.
+ */
+export const LOGIN_FUNCTION_MEMORY_MB = 256;
+
+/** What varies between deployments; everything else is fixed by {@link LoginFunction}. */
+export interface LoginFunctionProps {
+  /** The function's log group; its retention and removal policy are the stack's decision. */
+  readonly logGroup: ILogGroup;
+  /** Environment variables of the contract's section 3 (never a credential). */
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * The login Lambda with every project default in one place: Node.js 24 on arm64, a
+ * self-contained minified ESM bundle with source maps, built by local esbuild (never
+ * Docker), logging to an explicit log group through a role that may write only there.
+ */
+export class LoginFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: LoginFunctionProps) {
+    assertLocalEsbuild();
+    // A role of our own instead of the default one: the default attaches
+    // AWSLambdaBasicExecutionRole, which may write to any log group in the account.
+    // It is a sibling of the function because super() needs it before `this` exists.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'weapp-openid login function: write its own logs, read its WeChat secret',
+    });
+    super(scope, id, {
+      entry: LOGIN_FUNCTION_ENTRY,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: LOGIN_FUNCTION_MEMORY_MB,
+      timeout: LOGIN_FUNCTION_TIMEOUT,
+      role,
+      logGroup: props.logGroup,
+      // Keeps the SDK's connection-reuse variable out: SDK v3 reuses connections anyway.
+      awsSdkConnectionReuse: false,
+      environment: {
+        ...props.environment,
+        // Stack traces point at functions/*.ts instead of the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        // Prefer the ESM build of dependencies; CJS ones still work thanks to the banner.
+        mainFields: ['module', 'main'],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // Self-contained: nothing is taken from the runtime's copy of the AWS SDK (contract §7).
+        externalModules: [],
+      },
+    });
+    props.logGroup.grantWrite(role);
+  }
+}
+
+/**
+ * NodejsFunction silently falls back to Docker when it cannot find esbuild; this project
+ * never bundles with Docker, so a missing esbuild is reported as what it is.
+ */
+function assertLocalEsbuild(): void {
+  try {
+    createRequire(import.meta.url).resolve('esbuild');
+  } catch (error) {
+    throw new Error('esbuild is not installed: run `npm ci` (bundling never uses Docker).', {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,32 @@
+import { afterAll } from 'vitest';
+import { SENSITIVE } from './fixtures.ts';
+
+/**
+ * Every line written to stdout or stderr during a test file is kept and checked at the end:
+ * no AppSecret, session_key or login code used in the tests may appear in any of them.
+ */
+const captured: string[] = [];
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    captured.push(
+      typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
+    );
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+/** Lines captured so far in this test file (for tests that read the logs). */
+export function capturedOutput(): readonly string[] {
+  return captured;
+}
+
+afterAll(() => {
+  const leaks: string[] = [];
+  for (const text of captured) {
+    for (const value of SENSITIVE) {
+      if (text.includes(value)) leaks.push(`${value.slice(0, 3)}… in: ${text.slice(0, 200)}`);
+    }
+  }
+  if (leaks.length > 0) throw new Error(`Sensitive values reached the logs:\n${leaks.join('\n')}`);
+});

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** Whether `moto_server` (pip install "moto[server]") is on this machine. */
+export const motoAvailable: boolean =
+  spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+
+/** Why moto tests are skipped, printed once per file that skips them. */
+export const MOTO_MISSING =
+  'moto_server is not installed: the Secrets Manager tests cannot run. Install it with: pip install "moto[server]"';
+
+/** In CI the emulator tests must run: a missing moto_server fails instead of skipping. */
+export function requireMotoInCi(): void {
+  if (!motoAvailable && process.env.CI) throw new Error(MOTO_MISSING);
+  if (!motoAvailable) process.stderr.write(`SKIPPED: ${MOTO_MISSING}\n`);
+}
+
+export interface Moto {
+  /** e.g. http://127.0.0.1:41234 — for AWS_ENDPOINT_URL_SECRETS_MANAGER. */
+  readonly endpoint: string;
+  /** Environment that points the function (or the SDK) at this emulator. */
+  readonly env: Record<string, string>;
+  createSecret(name: string, value: string): Promise<string>;
+  putSecret(id: string, value: string): Promise<void>;
+  deleteSecret(id: string): Promise<void>;
+  /** Stops the process (SIGSTOP) so calls hang, or resumes it. */
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+export const MOTO_REGION = 'us-east-1';
+
+/** Starts moto_server on a free loopback port and waits until it answers. */
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+  });
+  await waitUntilUp(endpoint, child);
+  const env = {
+    AWS_REGION: MOTO_REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+  };
+  const call = async (target: string, body: object): Promise<Record<string, unknown>> => {
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `secretsmanager.${target}`,
+        // moto does not check signatures, but it reads the region from the scope.
+        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+      },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`moto ${target}: ${response.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  return {
+    endpoint,
+    env,
+    createSecret: async (name, value) =>
+      String((await call('CreateSecret', { Name: name, SecretString: value })).ARN),
+    putSecret: async (id, value) => {
+      await call('PutSecretValue', { SecretId: id, SecretString: value });
+    },
+    deleteSecret: async (id) => {
+      await call('DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true });
+    },
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
+    try {
+      await fetch(`${endpoint}/moto-api/`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('moto_server did not start within 15 s');
+}
