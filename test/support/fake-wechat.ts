@@ -8,7 +8,7 @@ export type Reply =
   | { kind: 'raw'; body: string; status?: number; contentType?: string }
   | { kind: 'hang' }
   | { kind: 'reset' }
-  | { kind: 'delay'; ms: number; then: Reply };
+  | { kind: 'delay'; ms: number; reply: Reply };
 
 /** One call the fake received. */
 export interface Call {
@@ -96,7 +96,7 @@ async function answer(
       return;
     case 'delay':
       await new Promise((resolve) => setTimeout(resolve, reply.ms));
-      return answer(reply.then, req, res);
+      return answer(reply.reply, req, res);
     case 'json':
     case 'raw': {
       const body = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.body;

@@ -4,15 +4,20 @@ import { SENSITIVE } from './fixtures.ts';
 /**
  * Every line written to stdout or stderr during a test file is kept and checked at the end:
  * no AppSecret, session_key or login code used in the tests may appear in any of them.
+ * The lines are shown only with SHOW_LOGS=1, to keep the test output readable.
  */
 const captured: string[] = [];
+const show = process.env.SHOW_LOGS === '1';
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     captured.push(
       typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'),
     );
-    return write(chunk, ...rest);
+    if (show) return write(chunk, ...rest);
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
   }) as typeof stream.write;
 }
 

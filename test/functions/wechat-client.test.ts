@@ -1,0 +1,184 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
+import { LoginError } from '../../functions/domain/errors.ts';
+import type { LoginTrace } from '../../functions/domain/ports.ts';
+import { errcode, type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
+import { APP_ID, APP_SECRET, CODE, OPENID } from '../support/fixtures.ts';
+
+let wechat: FakeWechat;
+beforeAll(async () => {
+  wechat = await startFakeWechat();
+});
+afterAll(() => wechat.close());
+beforeEach(() => wechat.reset());
+
+const app = { appId: APP_ID, appSecret: APP_SECRET };
+const newTrace = (): LoginTrace => ({ calls: 0, wechatMs: 0 });
+const client = (options: { timeoutMs?: number; baseUrl?: string; budgetMs?: number } = {}) =>
+  createWechatClient({
+    baseUrl: new URL(options.baseUrl ?? wechat.url),
+    timeoutMs: options.timeoutMs ?? 500,
+    retryDelayMs: 20,
+    ...(options.budgetMs !== undefined && { budgetMs: options.budgetMs }),
+  });
+
+async function failure(promise: Promise<unknown>): Promise<LoginError> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(LoginError);
+  return error as LoginError;
+}
+
+describe('the code2Session request', () => {
+  it('URL-encodes every value and asks for grant_type authorization_code', async () => {
+    const odd = { appId: APP_ID, appSecret: 'a&b=c d/é' };
+
+    await client().code2Session(odd, 'x_-y', newTrace());
+
+    expect(wechat.calls[0]).toEqual({
+      appid: APP_ID,
+      secret: 'a&b=c d/é',
+      jsCode: 'x_-y',
+      grantType: 'authorization_code',
+      path: '/sns/jscode2session',
+    });
+  });
+
+  it('keeps a path prefix of the base URL (a proxy in front of WeChat)', async () => {
+    await client({ baseUrl: `${wechat.url}/wechat` }).code2Session(app, CODE, newTrace());
+
+    expect(wechat.calls[0]?.path).toBe('/wechat/sns/jscode2session');
+  });
+});
+
+describe('a successful answer', () => {
+  it('is parsed whatever the content type, and the session_key is dropped', async () => {
+    wechat.script({
+      kind: 'json',
+      contentType: 'text/plain',
+      body: { openid: OPENID, session_key: 'k', unionid: 'u1' },
+    });
+
+    const session = await client().code2Session(app, CODE, newTrace());
+
+    expect(session).toEqual({ openid: OPENID, unionid: 'u1' });
+  });
+
+  it('counts the call and its latency in the trace', async () => {
+    const trace = newTrace();
+
+    await client().code2Session(app, CODE, trace);
+
+    expect(trace.calls).toBe(1);
+    expect(trace.wechatMs).toBeGreaterThan(0);
+  });
+});
+
+describe('retries', () => {
+  it.each([40029, 40163, '40029', 40226, 45011, 40125])(
+    'never retries errcode %s',
+    async (code) => {
+      wechat.fallback = errcode(code);
+
+      await failure(client().code2Session(app, CODE, newTrace()));
+
+      expect(wechat.calls).toHaveLength(1);
+    },
+  );
+
+  it('retries -1 (busy) up to 3 calls in all', async () => {
+    wechat.fallback = errcode(-1);
+    const trace = newTrace();
+
+    const error = await failure(client().code2Session(app, CODE, trace));
+
+    expect(error.code).toBe('upstream_busy');
+    expect(wechat.calls).toHaveLength(3);
+    expect(trace).toMatchObject({ calls: 3, errcode: -1 });
+  });
+
+  it('does not retry a timeout: the code may have been consumed', async () => {
+    wechat.script({ kind: 'hang' });
+
+    const error = await failure(client({ timeoutMs: 200 }).code2Session(app, CODE, newTrace()));
+
+    expect(error.code).toBe('upstream_timeout');
+    expect(wechat.calls).toHaveLength(1);
+  });
+
+  it('does not retry a connection reset after the request was sent', async () => {
+    wechat.script({ kind: 'reset' });
+
+    const error = await failure(client().code2Session(app, CODE, newTrace()));
+
+    expect(error.code).toBe('upstream_error');
+    expect(wechat.calls).toHaveLength(1);
+  });
+
+  it('retries a connection refused before anything was sent, then answers upstream_error', async () => {
+    const port = await closedPort();
+    const trace = newTrace();
+    const started = performance.now();
+
+    const error = await failure(
+      client({ baseUrl: `http://127.0.0.1:${port}` }).code2Session(app, CODE, trace),
+    );
+
+    expect(error.code).toBe('upstream_error');
+    expect(trace.calls).toBe(3);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('stops retrying when the budget is spent', async () => {
+    wechat.fallback = { kind: 'delay', ms: 150, reply: errcode(-1) };
+
+    const error = await failure(
+      client({ timeoutMs: 1000, budgetMs: 250 }).code2Session(app, CODE, newTrace()),
+    );
+
+    expect(error.code).toBe('upstream_busy');
+    expect(wechat.calls).toHaveLength(1);
+  });
+});
+
+describe('unusable answers are upstream_error', () => {
+  it.each([
+    [
+      'an HTML page with HTTP 502',
+      { kind: 'raw', status: 502, contentType: 'text/html', body: '<html/>' },
+    ],
+    ['HTTP 500 with JSON', { kind: 'json', status: 500, body: { openid: OPENID } }],
+    ['an empty body', { kind: 'raw', body: '' }],
+    ['truncated JSON', { kind: 'raw', body: '{"openid":"o' }],
+    ['a JSON array', { kind: 'json', body: [1] }],
+    ['an openid that is a number', { kind: 'json', body: { openid: 42 } }],
+    ['an errcode that is not a number', { kind: 'json', body: { errcode: 'abc', openid: OPENID } }],
+    ['a body over 64 KiB', { kind: 'raw', body: `{"openid":"${'o'.repeat(70_000)}"}` }],
+  ] as const)('%s', async (_name, reply) => {
+    wechat.script(reply);
+
+    expect((await failure(client().code2Session(app, CODE, newTrace()))).code).toBe(
+      'upstream_error',
+    );
+  });
+
+  it('keeps an unknown errcode for the caller', async () => {
+    wechat.script(errcode(40001));
+
+    expect((await failure(client().code2Session(app, CODE, newTrace()))).errcode).toBe(40001);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = http.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
