@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../functions/config.ts';
+
+describe('the configuration', () => {
+  it('runs the tests on the Lambda runtime major, Node.js 24', () => {
+    expect(process.versions.node.split('.')[0]).toBe('24');
+  });
+
+  it('has the contract defaults and is a sandbox without credentials', () => {
+    const config = loadConfig({});
+
+    expect(config).toEqual({
+      credentials: { kind: 'sandbox' },
+      wechatBaseUrl: new URL('https://api.weixin.qq.com'),
+      wechatTimeoutMs: 3000,
+      secretTtlMs: 300_000,
+      port: 2020,
+    });
+  });
+
+  it('reads the secret id with the region', () => {
+    expect(
+      loadConfig({ WECHAT_SECRET_ID: 'weapp/app', AWS_REGION: 'cn-north-1' }).credentials,
+    ).toEqual({
+      kind: 'secret',
+      secretId: 'weapp/app',
+      region: 'cn-north-1',
+    });
+  });
+
+  it.each([
+    [{ WECHAT_SECRET_ID: 'weapp/app' }, /AWS_REGION/],
+    [{ WECHAT_APP_ID: 'wx4f4bc4dec97d474b' }, /WECHAT_APP_SECRET/],
+    [{ WECHAT_APP_SECRET: 'x' }, /WECHAT_APP_ID/],
+    [
+      { WECHAT_SECRET_ID: 's', WECHAT_APP_ID: 'wx4f4bc4dec97d474b', AWS_REGION: 'us-east-1' },
+      /not both/,
+    ],
+    [{ WECHAT_TIMEOUT_MS: '3s' }, /WECHAT_TIMEOUT_MS/],
+    [{ WECHAT_TIMEOUT_MS: '0' }, /WECHAT_TIMEOUT_MS/],
+    [{ SECRET_CACHE_TTL_SECONDS: '-1' }, /SECRET_CACHE_TTL_SECONDS/],
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ WECHAT_API_BASE_URL: 'api.weixin.qq.com' }, /WECHAT_API_BASE_URL/],
+    [{ WECHAT_API_BASE_URL: 'ftp://x' }, /WECHAT_API_BASE_URL/],
+  ])('fails at start-up, naming the variable, for %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -1,0 +1,141 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createSecretsManagerReader,
+  credentialsFromEnv,
+  SecretReadError,
+  secretsManagerEndpoint,
+} from '../../functions/adapters/secrets-manager.ts';
+
+interface Seen {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+type Answer = { status: number; body: unknown } | 'hang';
+
+let server: http.Server;
+let url: URL;
+const seen: Seen[] = [];
+let answers: Answer[] = [];
+
+beforeAll(async () => {
+  server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    seen.push({ headers: req.headers, body });
+    const answer = answers.shift() ?? { status: 200, body: { SecretString: 'value' } };
+    if (answer === 'hang') return;
+    res
+      .writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' })
+      .end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  seen.length = 0;
+  answers = [];
+});
+
+const reader = () =>
+  createSecretsManagerReader({
+    region: 'ap-east-1',
+    endpoint: url,
+    credentials: async () => ({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrEXAMPLE',
+      sessionToken: 'token',
+    }),
+    timeoutMs: 200,
+    budgetMs: 2000,
+  });
+
+describe('GetSecretValue', () => {
+  it('is a SigV4-signed JSON 1.1 call for the secret id', async () => {
+    expect(await reader()('weapp/app')).toBe('value');
+
+    const [request] = seen;
+    expect(JSON.parse(request?.body ?? '')).toEqual({ SecretId: 'weapp/app' });
+    expect(request?.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
+    expect(request?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/ap-east-1\/secretsmanager\/aws4_request/,
+    );
+    expect(request?.headers['x-amz-security-token']).toBe('token');
+  });
+
+  it.each([
+    ['HTTP 500', { status: 500, body: { __type: 'InternalServiceError' } }],
+    ['throttling', { status: 400, body: { __type: 'ThrottlingException' } }],
+    ['a timeout', 'hang' as const],
+  ])('retries after %s, boundedly', async (_name, answer) => {
+    answers = [answer, answer, answer, answer];
+
+    await expect(reader()('weapp/app')).rejects.toBeInstanceOf(SecretReadError);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('recovers when a retry succeeds', async () => {
+    answers = [{ status: 503, body: {} }];
+
+    expect(await reader()('weapp/app')).toBe('value');
+    expect(seen).toHaveLength(2);
+  });
+
+  it.each(['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure'])(
+    'does not retry %s and names it',
+    async (type) => {
+      answers = [
+        { status: 400, body: { __type: `com.amazonaws.secretsmanager#${type}`, Message: 'no' } },
+      ];
+
+      await expect(reader()('weapp/app')).rejects.toThrow(type);
+      expect(seen).toHaveLength(1);
+    },
+  );
+
+  it('rejects a binary secret', async () => {
+    answers = [{ status: 200, body: { SecretBinary: 'AAAA' } }];
+
+    await expect(reader()('weapp/app')).rejects.toThrow(/SecretString/);
+  });
+});
+
+describe('the endpoint', () => {
+  it.each([
+    ['us-east-1', 'https://secretsmanager.us-east-1.amazonaws.com/'],
+    ['cn-north-1', 'https://secretsmanager.cn-north-1.amazonaws.com.cn/'],
+    ['cn-northwest-1', 'https://secretsmanager.cn-northwest-1.amazonaws.com.cn/'],
+  ])('is the regional one of the partition in %s', (region, expected) => {
+    expect(secretsManagerEndpoint(region, {}).href).toBe(expected);
+  });
+
+  it('honours AWS_ENDPOINT_URL_SECRETS_MANAGER over AWS_ENDPOINT_URL', () => {
+    const env = { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://b:2' };
+
+    expect(secretsManagerEndpoint('us-east-1', env).host).toBe('b:2');
+    expect(secretsManagerEndpoint('us-east-1', { AWS_ENDPOINT_URL: 'http://a:1' }).host).toBe(
+      'a:1',
+    );
+  });
+});
+
+describe('credentials', () => {
+  it('come from the standard variables', async () => {
+    const env = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'key', AWS_SESSION_TOKEN: 't' };
+
+    expect(await credentialsFromEnv(env)).toEqual({
+      accessKeyId: 'id',
+      secretAccessKey: 'key',
+      sessionToken: 't',
+    });
+  });
+
+  it('fail with the variable names when missing', async () => {
+    await expect(credentialsFromEnv({})).rejects.toThrow(/AWS_ACCESS_KEY_ID/);
+  });
+});
