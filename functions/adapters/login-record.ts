@@ -37,8 +37,8 @@ export function writeLoginRecord(log: Logger, service: string, record: LoginReco
     coldStart: record.coldStart,
     durationMs: round(record.durationMs),
     wechatCalls: record.wechatCalls,
+    wechatMs: round(record.wechatMs),
     ...(record.wechatCalls > 0 && {
-      wechatMs: round(record.wechatMs),
       WechatLatency: round(record.wechatMs),
     }),
     ...(record.errcode !== undefined && { errcode: record.errcode }),

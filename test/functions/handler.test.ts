@@ -449,6 +449,16 @@ describe('the log line', () => {
     }
   });
 
+  it('has wechatMs 0 when WeChat was not called', async () => {
+    await login({ code: '' });
+
+    expect(app.lines.at(-1)).toMatchObject({
+      outcome: 'invalid_request',
+      wechatCalls: 0,
+      wechatMs: 0,
+    });
+  });
+
   it('is also an EMF record counting logins by outcome', async () => {
     await login();
 
