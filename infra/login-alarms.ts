@@ -3,7 +3,6 @@ import type { IHttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   type Alarm,
   ComparisonOperator,
-  type IMetric,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -94,7 +93,7 @@ export class LoginAlarms extends Construct {
     }
   }
 
-  private outcome(fn: IFunction, outcome: string): IMetric {
+  private outcome(fn: IFunction, outcome: string): Metric {
     return new Metric({
       namespace: METRIC_NAMESPACE,
       metricName: 'Logins',
@@ -104,7 +103,7 @@ export class LoginAlarms extends Construct {
     });
   }
 
-  private add(id: string, metric: IMetric, threshold: number, description: string): void {
+  private add(id: string, metric: Metric, threshold: number, description: string): void {
     this.alarms.push(
       metric.createAlarm(this, id, {
         alarmDescription: description,

@@ -1,22 +1,11 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  ApiMapping,
-  DomainName,
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-  PayloadFormatVersion,
-} from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.ts';
 import { LoginAlarms } from './login-alarms.ts';
+import { LoginApi } from './login-api.ts';
 import { LoginFunction } from './login-function.ts';
 
 /** Props of {@link OpenidStack}: the stack's own props plus the operator's choices. */
@@ -32,12 +21,15 @@ export class OpenidStack extends Stack {
   constructor(scope: Construct, id: string, props: OpenidStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const logRemoval = config.destroyLogsOnDelete ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Logs are kept by default: they may be needed to investigate after a teardown.
+    const logRemovalPolicy = config.destroyLogsOnDelete
+      ? RemovalPolicy.DESTROY
+      : RemovalPolicy.RETAIN;
 
     const secret = this.secret(config);
     const logGroup = new LogGroup(this, 'FunctionLogs', {
       retention: config.logRetentionDays,
-      removalPolicy: logRemoval,
+      removalPolicy: logRemovalPolicy,
     });
     const fn = new LoginFunction(this, 'LoginFunction', {
       logGroup,
@@ -61,78 +53,47 @@ export class OpenidStack extends Stack {
       }),
     );
 
-    const api = new HttpApi(this, 'Api', {
-      description: 'weapp-openid: WeChat mini program login (code -> openid)',
-      // Our own $default stage below, because the built-in one cannot take access logs.
-      createDefaultStage: false,
-    });
-    const [route] = api.addRoutes({
-      path: '/openid',
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Login', fn, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
-    });
-    if (route) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Public by design: the wx.login() code in the body is the credential. It is single-use, valid 5 minutes, and only WeChat can mint one for this AppID.',
-      });
-    }
-
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: config.logRetentionDays,
-      removalPolicy: logRemoval,
-    });
-    const stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: api,
-      autoDeploy: true,
+    const api = new LoginApi(this, 'Http', {
+      fn,
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: accessLogFormat(),
-      },
+      logRetention: config.logRetentionDays,
+      logRemovalPolicy,
+      customDomain:
+        config.domainName && config.certificateArn
+          ? { domainName: config.domainName, certificateArn: config.certificateArn }
+          : undefined,
     });
-    Validations.of(stage).acknowledge({
-      id: 'Serverless-APIGWXrayEnabled',
-      reason:
-        'HTTP APIs do not support X-Ray tracing; the access log and the function log line share the request id instead.',
-    });
-
-    let endpoint = `${stage.url}openid`;
-    let requestHost = `${api.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
-    if (config.domainName && config.certificateArn) {
-      const domain = new DomainName(this, 'CustomDomain', {
-        domainName: config.domainName,
-        certificate: Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn),
-      });
-      new ApiMapping(this, 'CustomDomainMapping', { api, domainName: domain, stage });
-      endpoint = `https://${config.domainName}/openid`;
-      requestHost = config.domainName;
-      new CfnOutput(this, 'CustomDomainTarget', {
-        description: `Point a CNAME (or alias) for ${config.domainName} at this name`,
-        value: domain.regionalDomainName,
-      });
-    }
-
-    new LoginAlarms(this, 'Alarms', { fn, stage, alarmEmail: config.alarmEmail });
+    new LoginAlarms(this, 'Alarms', { fn, stage: api.stage, alarmEmail: config.alarmEmail });
 
     new CfnOutput(this, 'EndpointUrl', {
       description: 'POST {"code": "<wx.login() code>"} here',
-      value: endpoint,
+      value: api.endpointUrl,
     });
     new CfnOutput(this, 'RequestDomain', {
       description: 'Register https://<this host> as a request domain in the mini program console',
-      value: requestHost,
+      value: api.requestDomain,
     });
-    new CfnOutput(this, 'SecretArn', {
-      description: 'Write the WeChat credentials here with aws secretsmanager put-secret-value',
-      value: secret.secretArn,
-    });
+    if (api.customDomainTarget) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        description: `Point a CNAME (or alias) for ${config.domainName} at this name`,
+        value: api.customDomainTarget,
+      });
+    }
+    if (config.secretName) {
+      // Imported by name, the full ARN (with its random suffix) is unknown until deploy time.
+      new CfnOutput(this, 'SecretName', {
+        description: 'The secret holding the WeChat credentials (use as --secret-id)',
+        value: config.secretName,
+      });
+    } else {
+      new CfnOutput(this, 'SecretArn', {
+        description: 'Write the WeChat credentials here with aws secretsmanager put-secret-value',
+        value: secret.secretArn,
+      });
+    }
     new CfnOutput(this, 'FunctionName', { value: fn.functionName });
     new CfnOutput(this, 'FunctionLogGroupName', { value: logGroup.logGroupName });
-    new CfnOutput(this, 'ApiAccessLogGroupName', { value: accessLogs.logGroupName });
+    new CfnOutput(this, 'ApiAccessLogGroupName', { value: api.accessLogs.logGroupName });
   }
 
   /** The operator's existing secret, or a new one that holds no usable credentials. */
@@ -142,7 +103,7 @@ export class OpenidStack extends Stack {
     const secret = new Secret(this, 'Secret', {
       description: 'weapp-openid: WeChat mini program AppID and AppSecret (see docs/operators.md)',
       // A random placeholder, so no credential is ever in the template; the operator writes the
-      // real value with put-secret-value. Until then WeChat answers 40013 → `misconfigured`.
+      // real value with put-secret-value. Until then the function answers `misconfigured`.
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ appId: 'REPLACE_WITH_YOUR_APPID' }),
         generateStringKey: 'appSecret',
@@ -158,27 +119,6 @@ export class OpenidStack extends Stack {
     });
     return secret;
   }
-}
-
-/**
- * JSON, one object per request, with the fields needed to find a request: the request id is
- * the one in the function's log line and in the caller's problem+json `requestId`.
- */
-function accessLogFormat(): AccessLogFormat {
-  return AccessLogFormat.custom(
-    JSON.stringify({
-      requestId: AccessLogField.contextRequestId(),
-      ip: AccessLogField.contextIdentitySourceIp(),
-      requestTime: AccessLogField.contextRequestTime(),
-      httpMethod: AccessLogField.contextHttpMethod(),
-      routeKey: AccessLogField.contextRouteKey(),
-      status: AccessLogField.contextStatus(),
-      protocol: AccessLogField.contextProtocol(),
-      responseLength: AccessLogField.contextResponseLength(),
-      integrationError: AccessLogField.contextIntegrationErrorMessage(),
-      integrationLatency: AccessLogField.contextIntegrationLatency(),
-    }),
-  );
 }
 
 function optional(name: string, value: string | number | undefined): Record<string, string> {

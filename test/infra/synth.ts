@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
+import { createApp } from '../../infra/app.ts';
+
+/** One synthesized variant of the stack: its template and where the assembly was written. */
+export interface Synthesized {
+  readonly template: Template;
+  readonly json: Record<string, unknown>;
+  readonly outdir: string;
+}
+
+const cache = new Map<string, Synthesized>();
+const dirs: string[] = [];
+
+/** A fresh directory for a cloud assembly (or anything else), removed after the test file. */
+export function scratchDir(prefix = 'weapp-openid-cdk-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Synthesizes the real app (cdk-nag included, so a finding fails here too) with the given
+ * context, once per variant per test file: bundling is the slow part.
+ */
+export function synth(context: Record<string, string> = {}): Synthesized {
+  const key = JSON.stringify(context);
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const outdir = scratchDir();
+  const { stack } = createApp({ context, outdir });
+  const template = Template.fromStack(stack);
+  const result = { template, json: template.toJSON(), outdir };
+  cache.set(key, result);
+  return result;
+}
+
+/** The parts of a synthesized resource the tests look at. */
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+}
+
+/** Every resource of one CloudFormation type, by logical id. */
+export function resourcesOf(
+  json: Record<string, unknown>,
+  type: string,
+): Record<string, CfnResource> {
+  const resources = json.Resources as Record<string, CfnResource>;
+  return Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type === type));
+}
+
+/** The only resource of a type, failing loudly when there are more or none. */
+export function onlyLogicalId(json: Record<string, unknown>, type: string): string {
+  const ids = Object.keys(resourcesOf(json, type));
+  if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
+  return ids[0] as string;
+}
+
+export const DOMAIN_CONTEXT = {
+  domainName: 'login.example.com',
+  certificateArn:
+    'arn:aws:acm:ap-northeast-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+};

@@ -1,0 +1,316 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Answer, diagnose } from '../../scripts/doctor.ts';
+
+const DOCTOR = fileURLToPath(new URL('../../scripts/doctor.ts', import.meta.url));
+
+function problem(code: string, status: number, extra: Record<string, unknown> = {}): Answer {
+  return {
+    status,
+    contentType: 'application/problem+json',
+    body: JSON.stringify({
+      type: 'about:blank',
+      title: 't',
+      status,
+      detail: 'd',
+      code,
+      requestId: 'req-1',
+      ...extra,
+    }),
+  };
+}
+
+function networkError(code: string): Error {
+  return new TypeError('fetch failed', {
+    cause: Object.assign(new Error(`connect ${code}`), { code }),
+  });
+}
+
+describe('diagnose', () => {
+  it('calls the deployment healthy when WeChat rejects the made-up code with 40029', () => {
+    // Prepare
+    const answer = problem('invalid_code', 400, { errcode: 40029 });
+
+    // Act
+    const diagnosis = diagnose({ answer });
+
+    // Assess
+    expect(diagnosis.healthy).toBe(true);
+    expect(diagnosis.message).toMatch(/^Healthy: WeChat accepted the AppID and AppSecret/);
+  });
+
+  it('calls it healthy on code_used too, since WeChat judged the code, not the credentials', () => {
+    expect(diagnose({ answer: problem('code_used', 400, { errcode: 40163 }) }).healthy).toBe(true);
+  });
+
+  it.each([
+    ['misconfigured', 500, /put-secret-value.*requestId req-1/],
+    ['secret_unavailable', 503, /cannot read its secret.*KMS/],
+    ['appid_mismatch', 400, /other AppIDs.*--appid/],
+    ['upstream_error', 502, /no usable answer from WeChat.*api\.weixin\.qq\.com/],
+    ['upstream_timeout', 504, /no usable answer from WeChat/],
+    ['upstream_busy', 503, /no usable answer from WeChat/],
+    ['internal_error', 500, /answered internal_error.*requestId req-1/],
+    ['not_found', 404, /must end with \/openid/],
+  ])('tells the operator what to fix on %s', (code, status, message) => {
+    // Prepare / Act
+    const diagnosis = diagnose({ answer: problem(code, status) });
+
+    // Assess
+    expect(diagnosis.healthy).toBe(false);
+    expect(diagnosis.message).toMatch(message);
+  });
+
+  it.each([
+    [404, 'Not Found', /no such route.*EndpointUrl.*\/openid/],
+    [500, 'Internal Server Error', /could not run the function.*log group/],
+    [503, 'Service Unavailable', /could not run the function/],
+    [429, 'Too Many Requests', /throttled/],
+    [403, 'Forbidden', /refused.*ICP/],
+  ])("explains API Gateway's own %i answer", (status, text, message) => {
+    // Prepare
+    const answer = {
+      status,
+      contentType: 'application/json',
+      body: JSON.stringify({ message: text }),
+    };
+
+    // Act
+    const diagnosis = diagnose({ answer });
+
+    // Assess
+    expect(diagnosis.healthy).toBe(false);
+    expect(diagnosis.message).toMatch(message);
+  });
+
+  it('says an HTML page is not the endpoint', () => {
+    // Prepare
+    const answer = {
+      status: 200,
+      contentType: 'text/html',
+      body: '<html><body>Welcome</body></html>',
+    };
+
+    // Act
+    const diagnosis = diagnose({ answer });
+
+    // Assess
+    expect(diagnosis).toEqual({
+      healthy: false,
+      message: expect.stringMatching(/HTTP 200, text\/html\) is not from weapp-openid/),
+    });
+  });
+
+  it('refuses a 200 for a made-up code unless the sandbox is allowed', () => {
+    // Prepare
+    const answer = { status: 200, contentType: 'application/json', body: '{"openid":"o-sandbox"}' };
+
+    // Act
+    const strict = diagnose({ answer });
+    const lenient = diagnose({ answer }, { allowSandbox: true });
+
+    // Assess
+    expect(strict.healthy).toBe(false);
+    expect(strict.message).toMatch(/sandbox.*--allow-sandbox/);
+    expect(lenient.healthy).toBe(true);
+    expect(lenient.message).toMatch(/sandbox: WeChat is simulated/);
+  });
+
+  it.each([
+    ['ENOTFOUND', /does not resolve/],
+    ['ECONNREFUSED', /Connection refused.*npm start/],
+    ['ECONNRESET', /reset/],
+    ['ETIMEDOUT', /No answer in time/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', /TLS failed \(DEPTH_ZERO_SELF_SIGNED_CERT\)/],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', /TLS failed.*not for this host/],
+    ['CERT_HAS_EXPIRED', /TLS failed/],
+  ])('explains the network error %s', (code, message) => {
+    // Prepare / Act
+    const diagnosis = diagnose({ networkError: networkError(code) });
+
+    // Assess
+    expect(diagnosis.healthy).toBe(false);
+    expect(diagnosis.message).toMatch(message);
+  });
+
+  it('explains a client-side timeout', () => {
+    // Prepare
+    const error = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+
+    // Act
+    const diagnosis = diagnose({ networkError: error });
+
+    // Assess
+    expect(diagnosis).toEqual({
+      healthy: false,
+      message: expect.stringMatching(/No answer in time/),
+    });
+  });
+});
+
+interface Received {
+  method?: string;
+  url?: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A loopback endpoint answering every request the same way, remembering what it received. */
+async function endpoint(
+  status: number,
+  contentType: string,
+  body: string,
+): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    req.on('end', () => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body: text });
+      res.writeHead(status, { 'content-type': contentType, 'apigw-requestid': 'req-local' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/openid`, received, server };
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+/** Runs `node scripts/doctor.ts …` as the operator would (asynchronously: the server is in-process). */
+function runDoctor(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DOCTOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run doctor', () => {
+  it('exits 0 against an endpoint answering invalid_code, after posting a made-up code without Referer', async () => {
+    // Prepare
+    const { url, received } = await endpoint(
+      400,
+      'application/problem+json',
+      JSON.stringify({
+        status: 400,
+        code: 'invalid_code',
+        errcode: 40029,
+        detail: 'd',
+        requestId: 'r',
+      }),
+    );
+
+    // Act
+    const run = await runDoctor(['--url', url, '--appid', 'wx4f4bc4dec97d474b']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Healthy/);
+    expect(received).toHaveLength(1);
+    expect(received[0]?.method).toBe('POST');
+    expect(received[0]?.url).toBe('/openid');
+    expect(received[0]?.headers.referer).toBeUndefined();
+    expect(received[0]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(received[0]?.body ?? '')).toEqual({
+      code: expect.stringMatching(/^doctor-[0-9a-f]{16}$/),
+      appid: 'wx4f4bc4dec97d474b',
+    });
+  });
+
+  it('exits 1 with the fix when the endpoint is misconfigured', async () => {
+    // Prepare
+    const { url } = await endpoint(
+      500,
+      'application/problem+json',
+      JSON.stringify({ status: 500, code: 'misconfigured', errcode: 40125, detail: 'd' }),
+    );
+
+    // Act
+    const run = await runDoctor(['--url', url]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/put-secret-value.*requestId req-local/);
+  });
+
+  it('exits 1 when the URL serves an HTML page', async () => {
+    // Prepare
+    const { url } = await endpoint(200, 'text/html; charset=utf-8', '<!doctype html><p>Hello</p>');
+
+    // Act
+    const run = await runDoctor(['--url', url]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/not from weapp-openid/);
+  });
+
+  it('exits 1 when nothing listens at the URL', async () => {
+    // Prepare: a port that was just free.
+    const { url, server } = await endpoint(200, 'text/plain', '');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+
+    // Act
+    const run = await runDoctor(['--url', url]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Connection refused/);
+  });
+
+  it('exits 1 when the endpoint does not answer within --timeout', async () => {
+    // Prepare: a server that accepts the request and never answers.
+    const server = createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const { port } = server.address() as AddressInfo;
+
+    // Act
+    const run = await runDoctor(['--url', `http://127.0.0.1:${port}/openid`, '--timeout', '0.5']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/No answer in time/);
+  });
+
+  it('exits 2 with the usage when --url is missing or not http(s)', async () => {
+    // Prepare / Act
+    const missing = await runDoctor([]);
+    const wrong = await runDoctor(['--url', 'ftp://example.com/openid']);
+
+    // Assess
+    expect(missing.code).toBe(2);
+    expect(wrong.code).toBe(2);
+    expect(missing.stderr).toMatch(/Usage: npm run doctor -- --url/);
+  });
+});
