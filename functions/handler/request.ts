@@ -42,8 +42,7 @@ function decodeBody(event: APIGatewayProxyEventV2): string {
   const raw = event.body;
   if (raw === undefined || raw === null || raw === '')
     throw invalid(`The request body is missing. ${USAGE}`);
-  const received = event.isBase64Encoded ? raw.length : Buffer.byteLength(raw, 'utf8');
-  if (received > MAX_BODY_BYTES) {
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new LoginError(
       'payload_too_large',
       `The request body is larger than ${MAX_BODY_BYTES} bytes. ${USAGE}`,

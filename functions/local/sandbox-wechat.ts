@@ -65,8 +65,9 @@ export async function startSandboxWechat(): Promise<SandboxWechat> {
         .end('<html><body>502 Bad Gateway</body></html>');
       return;
     }
-    const scripted = SANDBOX_CODES[code as keyof typeof SANDBOX_CODES];
-    if (scripted) return answer(scripted);
+    // Own keys only: a code such as `constructor` is an ordinary code, not Object.prototype's.
+    if (Object.hasOwn(SANDBOX_CODES, code))
+      return answer(SANDBOX_CODES[code as keyof typeof SANDBOX_CODES]);
     const key = `${appid}\n${code}`;
     if (used.has(key)) return answer(SANDBOX_CODES['sandbox-code-used']);
     used.add(key);
