@@ -42,6 +42,16 @@ interface LambdaResource {
 let cached: Promise<Artifact> | undefined;
 
 /**
+ * Removes the copied artifact and forgets it. Test files call it in afterAll: Vitest ends its
+ * worker processes without running their `exit` handlers.
+ */
+export async function disposeArtifact(): Promise<void> {
+  const artifact = await cached?.catch(() => undefined);
+  cached = undefined;
+  if (artifact) rmSync(artifact.dir, { recursive: true, force: true });
+}
+
+/**
  * Synthesizes the CDK app (`cdk synth --quiet` into a fresh temporary directory, with the
  * context of cdk.json), finds the login function's bundled asset through the `aws:asset:path`
  * metadata of its `AWS::Lambda::Function`, and copies that asset into a fresh directory
@@ -78,7 +88,7 @@ function synth(outdir: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(join(bin, 'cdk'), ['synth', '--quiet', '-o', outdir], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, CI: 'true' },
+      env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -26,6 +26,8 @@ export interface Invocation {
 export interface FirstInvocation extends Invocation {
   /** The dynamic import of the module alone, measured in the child. */
   readonly importMs: number;
+  /** How many Node.js internal modules and bindings the import loaded. */
+  readonly builtinsLoaded: number;
   /** From the start of the child process (Node's time origin) to the answer. */
   readonly sinceProcessStartMs: number;
   /** From spawn() in the parent to the answer's line arriving in the parent. */
@@ -110,7 +112,10 @@ export function startLambdaProcess(options: LambdaProcessOptions): LambdaProcess
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
 
-  const waiting = new Map<number | 'first', { resolve: (m: never) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<
+    number | 'first',
+    { resolve: (m: never) => void; reject: (e: Error) => void }
+  >();
   let exited: Error | undefined;
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {
