@@ -1,5 +1,8 @@
-import http from 'node:http';
-import https from 'node:https';
+// process.getBuiltinModule skips the ESM facade of `import http from 'node:http'`, whose
+// creation reads every export and so loads undici, http2 and zlib for nothing: 15-20 ms of
+// a cold start (docs/performance.md).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 /** A response read in full. */
 export interface HttpResponse {

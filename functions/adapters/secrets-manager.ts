@@ -1,6 +1,6 @@
-import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpFailure, send } from './http.ts';
+import { Sha256 } from './sha256.ts';
 
 /** AWS credentials as the Lambda runtime (or the caller's shell) provides them. */
 export interface AwsCredentials {
@@ -45,7 +45,7 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
     service: 'secretsmanager',
     region: options.region,
     credentials: options.credentials,
-    sha256: Hash.bind(null, 'sha256'),
+    sha256: Sha256,
   });
   const timeoutMs = options.timeoutMs ?? 2000;
   const budgetMs = options.budgetMs ?? 6000;

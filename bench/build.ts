@@ -1,0 +1,136 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { PROJECT_ROOT } from '../test/support/artifact.ts';
+
+/** The esbuild options NodejsFunction uses for the stack's bundle (infra/login-function.ts). */
+export const STACK_LIKE_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  minify: true,
+  mainFields: ['module', 'main'],
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+  logLevel: 'silent',
+};
+
+/** The stack's entry (infra/login-function.ts LOGIN_FUNCTION_ENTRY), without loading aws-cdk-lib. */
+const OUR_ENTRY = fileURLToPath(new URL('../functions/openid.ts', import.meta.url));
+const BEST_PRACTICE_ENTRY = fileURLToPath(new URL('./baselines/best-practice.ts', import.meta.url));
+export const TUTORIAL_ENTRY = fileURLToPath(new URL('./baselines/tutorial.mjs', import.meta.url));
+
+/** A bundle in a fresh directory outside the project. */
+export interface Bundle {
+  readonly dir: string;
+  readonly entry: string;
+  readonly metafile: Metafile;
+}
+
+/** Baseline 2, bundled the recommended way: minified ESM with the SDK inside, no source map. */
+export async function buildBestPractice(): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-bp-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const entry = join(dir, 'index.mjs');
+  const result = await build({
+    ...STACK_LIKE_OPTIONS,
+    entryPoints: [BEST_PRACTICE_ENTRY],
+    outfile: entry,
+    metafile: true,
+  });
+  return { dir, entry, metafile: result.metafile };
+}
+
+/** What the shipped bundle is made of: the same entry and options, with a metafile. */
+export async function analyzeOurs(): Promise<Metafile> {
+  const result = await build({
+    ...STACK_LIKE_OPTIONS,
+    entryPoints: [OUR_ENTRY],
+    outfile: join(tmpdir(), 'weapp-openid-analysis.mjs'),
+    metafile: true,
+    write: false,
+  });
+  return result.metafile;
+}
+
+/** Bytes a bundle's inputs contribute to its output, by package (or project folder). */
+export function contributors(metafile: Metafile, top = 8): { name: string; bytes: number }[] {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOf(input);
+      totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...totals]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, top);
+}
+
+/** `node_modules/@smithy/foo/dist-es/x.js` → `@smithy/foo`; `functions/adapters/http.ts` → `functions/adapters`. */
+function packageOf(input: string): string {
+  const parts = input.split('/');
+  const at = parts.lastIndexOf('node_modules');
+  if (at >= 0) {
+    const scope = parts[at + 1] ?? '';
+    return scope.startsWith('@') ? `${scope}/${parts[at + 2]}` : scope;
+  }
+  return parts.slice(0, -1).join('/') || input;
+}
+
+/** Raw and gzipped size of files taken together (gzip of their concatenation). */
+export function sizes(files: readonly string[]): { raw: number; gzip: number; files: number } {
+  const contents = files.map((file) => readFileSync(file));
+  const raw = contents.reduce((sum, buffer) => sum + buffer.length, 0);
+  return { raw, gzip: gzipSync(Buffer.concat(contents), { level: 9 }).length, files: files.length };
+}
+
+/** Bytes of the files a process loaded from node_modules (the tutorial way ships node_modules). */
+export function nodeModulesFiles(loaded: readonly string[]): string[] {
+  return loaded
+    .map((url) => fileURLToPath(url))
+    .filter((file) => relative(PROJECT_ROOT, file).startsWith('node_modules'))
+    .filter((file) => statSync(file).isFile());
+}
+
+/**
+ * An experiment, not what ships: the stack's bundle of ours with `node:http`, `node:https`
+ * and `node:crypto` taken through `process.getBuiltinModule()` instead of an ESM import.
+ * Node's ESM facade of a builtin reads every export, which wakes lazy getters: importing
+ * `node:http` that way loads undici, http2, zlib and web streams (through `http.WebSocket`
+ * and friends), and `node:crypto` loads webcrypto; the proposal measured here avoids that.
+ */
+export async function buildOursWithBuiltinShim(): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-shim-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const entry = join(dir, 'index.mjs');
+  const result = await build({
+    ...STACK_LIKE_OPTIONS,
+    entryPoints: [OUR_ENTRY],
+    outfile: entry,
+    sourcemap: true,
+    metafile: true,
+    plugins: [
+      {
+        name: 'builtins-via-getBuiltinModule',
+        setup(shim) {
+          shim.onResolve({ filter: /^(node:)?(http|https|crypto)$/ }, (args) => ({
+            path: args.path.replace(/^node:/, ''),
+            namespace: 'builtin-shim',
+          }));
+          shim.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => ({
+            contents: `module.exports = process.getBuiltinModule('node:${args.path}');`,
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  });
+  return { dir, entry, metafile: result.metafile };
+}

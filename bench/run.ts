@@ -1,0 +1,363 @@
+/**
+ * `npm run bench`: the shipped artifact against two baselines, each run in fresh Node.js 24
+ * processes on loopback (moto_server for Secrets Manager behind a counting proxy, a fake
+ * WeChat that answers at once). Prints a markdown table, writes bench/results/latest.json
+ * and docs/performance.md. Knobs: BENCH_COLD_RUNS (default 20), BENCH_WARM_INVOCATIONS
+ * (default 2000), BENCH_WARM_ROUNDS (default 2).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildArtifact, PROJECT_ROOT } from '../test/support/artifact.ts';
+import { loginEvent } from '../test/support/events.ts';
+import { type FakeWechat, startFakeWechat } from '../test/support/fake-wechat.ts';
+import { APP_ID, CODE, referer, singleAppSecret } from '../test/support/fixtures.ts';
+import {
+  type FirstInvocation,
+  type LambdaProcessOptions,
+  type LoopSummary,
+  startLambdaProcess,
+} from '../test/support/lambda-process.ts';
+import { MOTO_MISSING, type Moto, motoAvailable, startMoto } from '../test/support/moto.ts';
+import {
+  analyzeOurs,
+  buildBestPractice,
+  buildOursWithBuiltinShim,
+  contributors,
+  nodeModulesFiles,
+  sizes,
+  TUTORIAL_ENTRY,
+} from './build.ts';
+import { type CountingProxy, startCountingProxy } from './counting-proxy.ts';
+import { profileColdStart } from './profile.ts';
+import {
+  type BenchResults,
+  machine,
+  renderDoc,
+  renderTable,
+  type VariantResult,
+} from './report.ts';
+import { median, spread } from './stats.ts';
+
+const COLD_RUNS = positive('BENCH_COLD_RUNS', 20);
+const WARM_INVOCATIONS = positive('BENCH_WARM_INVOCATIONS', 2000);
+const WARM_ROUNDS = positive('BENCH_WARM_ROUNDS', 2);
+const SECRET_NAME = 'weapp-openid/bench';
+/** For the TTL check: ours with a 1 s TTL, invoked for about this long. */
+const TTL_CHECK_SECONDS = 3;
+
+type VariantId = VariantResult['id'];
+interface Variant {
+  readonly id: VariantId;
+  readonly label: string;
+  readonly options: LambdaProcessOptions;
+}
+
+/** Everything started here, closed in reverse order whatever happens. */
+const cleanups: (() => Promise<unknown> | undefined)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const close of cleanups.splice(0).reverse()) await close()?.catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  if (!motoAvailable) throw new Error(MOTO_MISSING);
+  const started = performance.now();
+  log('building: cdk synth (the shipped artifact) and esbuild (best-practice baseline)…');
+  const [artifact, bestPractice, ourMetafile, shimmed] = await Promise.all([
+    buildArtifact(),
+    buildBestPractice(),
+    analyzeOurs(),
+    buildOursWithBuiltinShim(),
+  ]);
+
+  const moto: Moto = await startMoto();
+  cleanups.push(() => moto.stop());
+  const proxy: CountingProxy = await startCountingProxy(moto.endpoint);
+  cleanups.push(() => proxy.close());
+  const wechat: FakeWechat = await startFakeWechat();
+  cleanups.push(() => wechat.close());
+  await moto.createSecret(SECRET_NAME, singleAppSecret());
+
+  // What the Lambda runtime sets, plus the emulators' endpoints.
+  const lambdaEnv: Record<string, string> = {
+    ...moto.env,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+    AWS_DEFAULT_REGION: moto.env.AWS_REGION ?? 'us-east-1',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    AWS_LAMBDA_FUNCTION_NAME: 'weapp-openid-bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(artifact.memoryMb ?? 256),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    WECHAT_SECRET_ID: SECRET_NAME,
+    WECHAT_API_BASE_URL: wechat.url,
+  };
+  const withoutNodeOptions = Object.fromEntries(
+    Object.entries(artifact.environment).filter(([name]) => name !== 'NODE_OPTIONS'),
+  );
+  const variants: Variant[] = [
+    {
+      id: 'ours',
+      label: 'ours (shipped artifact)',
+      options: {
+        module: artifact.entry,
+        exportName: artifact.handlerName,
+        cwd: artifact.dir,
+        env: { ...artifact.environment, ...lambdaEnv },
+      },
+    },
+    {
+      id: 'best-practice',
+      label: 'best-practice (Powertools, bundled)',
+      options: { module: bestPractice.entry, cwd: bestPractice.dir, env: lambdaEnv },
+    },
+    {
+      id: 'tutorial',
+      label: 'tutorial (SDK per request, unbundled)',
+      options: { module: TUTORIAL_ENTRY, cwd: PROJECT_ROOT, env: lambdaEnv },
+    },
+    {
+      id: 'ours-no-source-maps',
+      label: 'ours without NODE_OPTIONS=--enable-source-maps',
+      options: {
+        module: artifact.entry,
+        exportName: artifact.handlerName,
+        cwd: artifact.dir,
+        env: { ...withoutNodeOptions, ...lambdaEnv },
+      },
+    },
+    {
+      id: 'ours-builtin-shim',
+      label: 'ours, proposal: node:http(s)/crypto through process.getBuiltinModule()',
+      options: {
+        module: shimmed.entry,
+        cwd: shimmed.dir,
+        env: { ...artifact.environment, ...lambdaEnv },
+      },
+    },
+  ];
+  const event = (n: number | string) =>
+    loginEvent(JSON.stringify({ code: CODE }), {
+      headers: { referer: referer(APP_ID) },
+      requestId: `bench-${n}`,
+    });
+
+  log('sizes: which files each variant loads…');
+  const loaded = new Map<VariantId, string[]>();
+  for (const variant of variants.slice(0, 3)) {
+    const first = await coldRun(variant, event('trace'), true);
+    loaded.set(variant.id, first.invocation.loadedFiles ?? []);
+  }
+  const tutorialFiles = nodeModulesFiles(loaded.get('tutorial') ?? []);
+  const artifactFiles = [artifact.entry];
+
+  log(`cold starts: ${COLD_RUNS} runs of each variant, interleaved…`);
+  const cold = new Map<VariantId, { first: FirstInvocation; smCalls: number }[]>();
+  for (let run = 0; run < COLD_RUNS; run++) {
+    // Rotate the order so that no variant always runs right after the same one.
+    for (let k = 0; k < variants.length; k++) {
+      const variant = variants[(run + k) % variants.length] as Variant;
+      const { invocation, smCalls } = await coldRun(variant, event(`cold-${run}`));
+      cold.set(variant.id, [...(cold.get(variant.id) ?? []), { first: invocation, smCalls }]);
+    }
+    process.stderr.write('.');
+  }
+  process.stderr.write('\n');
+
+  log(
+    `warm: ${WARM_ROUNDS} rounds per variant of 2 × ${WARM_INVOCATIONS} sequential invocations (right after the cold one, then steady state)…`,
+  );
+  const warm = new Map<VariantId, { loop: LoopSummary; steady: LoopSummary; smCalls: number }[]>();
+  let bareHttp: LoopSummary | undefined;
+  for (let round = 0; round < WARM_ROUNDS; round++) {
+    for (let k = 0; k < 3; k++) {
+      const variant = variants[(round + k) % 3] as Variant;
+      const child = startLambdaProcess({ ...variant.options, firstEvent: event('warm-first') });
+      try {
+        check(variant, (await child.first).result);
+        proxy.reset();
+        wechat.reset();
+        const loop = await child.loop(event(`warm-${round}`), WARM_INVOCATIONS);
+        const smCalls = proxy.count('GetSecretValue');
+        wechat.reset();
+        const steady = await child.loop(event(`steady-${round}`), WARM_INVOCATIONS);
+        for (const summary of [loop, steady]) {
+          if (summary.failures > 0) {
+            throw new Error(
+              `${variant.id}: ${summary.failures} warm invocations failed: ${JSON.stringify(summary.lastFailure)}`,
+            );
+          }
+        }
+        warm.set(variant.id, [...(warm.get(variant.id) ?? []), { loop, steady, smCalls }]);
+        // The loopback round-trip alone, in the same warm process, for the handler's own overhead.
+        if (variant.id === 'ours' && !bareHttp) {
+          bareHttp = await child.httpLoop(
+            `${wechat.url}/sns/jscode2session?appid=${APP_ID}&secret=x&js_code=${CODE}&grant_type=authorization_code`,
+            WARM_INVOCATIONS,
+          );
+        }
+      } finally {
+        await child.close();
+      }
+    }
+  }
+
+  log(`TTL check: ours with SECRET_CACHE_TTL_SECONDS=1 for about ${TTL_CHECK_SECONDS} s…`);
+  const ttlCheck = await checkTtl(variants[0] as Variant, proxy, event('ttl'));
+
+  log('profile: one cold start of ours under --cpu-prof…');
+  const profile = await profileColdStart({
+    ...(variants[0] as Variant).options,
+    firstEvent: event('profile'),
+  });
+
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    command: 'npm run bench',
+    settings: { coldRuns: COLD_RUNS, warmInvocations: WARM_INVOCATIONS, warmRounds: WARM_ROUNDS },
+    memoryMb: artifact.memoryMb ?? 256,
+    variants: variants.map((variant): VariantResult => {
+      const runs = cold.get(variant.id) ?? [];
+      const loops = warm.get(variant.id) ?? [];
+      const size =
+        variant.id === 'tutorial'
+          ? { ...sizes(tutorialFiles), note: 'files loaded from node_modules (unbundled)' }
+          : variant.id === 'best-practice'
+            ? sizes([bestPractice.entry])
+            : variant.id === 'ours-builtin-shim'
+              ? sizes([shimmed.entry])
+              : sizes(artifactFiles);
+      return {
+        id: variant.id,
+        label: variant.label,
+        size,
+        cold: {
+          wallMs: spread(runs.map((r) => r.first.wallMs)),
+          importMs: spread(runs.map((r) => r.first.importMs)),
+          builtinsLoaded: median(runs.map((r) => r.first.builtinsLoaded)),
+          firstInvocationMs: spread(runs.map((r) => r.first.ms)),
+          maxRssMb: spread(runs.map((r) => r.first.maxRssKb / 1024)),
+          smCallsPerColdStart: median(runs.map((r) => r.smCalls)),
+          wallSamplesMs: runs.map((r) => Math.round(r.first.wallMs * 100) / 100),
+        },
+        ...(loops.length > 0 && {
+          warm: {
+            invocations: WARM_INVOCATIONS,
+            rounds: loops.map((l) => l.loop),
+            p50: median(loops.map((l) => l.loop.p50)),
+            p99: median(loops.map((l) => l.loop.p99)),
+            steady: {
+              rounds: loops.map((l) => l.steady),
+              p50: median(loops.map((l) => l.steady.p50)),
+              p99: median(loops.map((l) => l.steady.p99)),
+            },
+            smCalls: loops.map((l) => l.smCalls),
+            maxRssMb: Math.max(...loops.map((l) => l.steady.maxRssKb / 1024)),
+          },
+        }),
+      };
+    }),
+    bareHttp,
+    ttlCheck,
+    bundle: {
+      ours: contributors(ourMetafile),
+      bestPractice: contributors(bestPractice.metafile),
+      sourceMapBytes: sizes([`${artifact.entry}.map`]).raw,
+    },
+    profile,
+    elapsedSeconds: (performance.now() - started) / 1000,
+  };
+
+  const table = renderTable(results);
+  process.stdout.write(`\n${table}\n`);
+  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    fileURLToPath(new URL('../docs/performance.md', import.meta.url)),
+    renderDoc(results, table),
+  );
+  log(
+    `done in ${results.elapsedSeconds.toFixed(0)} s: bench/results/latest.json, docs/performance.md`,
+  );
+
+  /** Spawns, invokes once, and reports how many secret reads reached moto. */
+  async function coldRun(
+    variant: Variant,
+    firstEvent: ReturnType<typeof event>,
+    traceFiles = false,
+  ) {
+    proxy.reset();
+    wechat.reset();
+    const child = startLambdaProcess({ ...variant.options, firstEvent, traceFiles });
+    try {
+      const invocation = await child.first;
+      check(variant, invocation.result, invocation.error);
+      return { invocation, smCalls: proxy.count('GetSecretValue') };
+    } finally {
+      await child.close();
+    }
+  }
+}
+
+/** Ours with a 1 s TTL: the reads must stay at one per TTL (plus the first). */
+async function checkTtl(
+  variant: Variant,
+  proxy: CountingProxy,
+  event: ReturnType<typeof loginEvent>,
+): Promise<BenchResults['ttlCheck']> {
+  const child = startLambdaProcess({
+    ...variant.options,
+    env: { ...variant.options.env, SECRET_CACHE_TTL_SECONDS: '1' },
+    firstEvent: event,
+  });
+  try {
+    proxy.reset();
+    await child.first;
+    const startedAt = performance.now();
+    let invocations = 0;
+    while (performance.now() - startedAt < TTL_CHECK_SECONDS * 1000) {
+      await child.loop(event, 200);
+      invocations += 200;
+    }
+    const seconds = (performance.now() - startedAt) / 1000;
+    return {
+      ttlSeconds: 1,
+      seconds,
+      invocations: invocations + 1,
+      smCalls: proxy.count('GetSecretValue'),
+    };
+  } finally {
+    await child.close();
+  }
+}
+
+function check(variant: Variant, result: FirstInvocation['result'], error?: unknown): void {
+  if (result?.statusCode === 200 && /"openid"/.test(result.body ?? '')) return;
+  throw new Error(`${variant.id} did not answer 200: ${JSON.stringify(result ?? error)}`);
+}
+
+function positive(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive whole number`);
+  return value;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
