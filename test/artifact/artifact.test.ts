@@ -20,7 +20,7 @@ import {
   SESSION_KEY,
   singleAppSecret,
 } from '../support/fixtures.ts';
-import { type LambdaProcess, startLambdaProcess } from '../support/lambda-process.ts';
+import { type LambdaProcess, startArtifactProcess } from '../support/lambda-process.ts';
 import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../support/moto.ts';
 
 /**
@@ -40,19 +40,10 @@ describe.skipIf(!motoAvailable)('the shipped artifact', () => {
   beforeAll(async () => {
     [artifact, moto, wechat] = await Promise.all([buildArtifact(), startMoto(), startFakeWechat()]);
     secretArn = await moto.createSecret('weapp-openid/artifact-test', singleAppSecret());
-    lambda = startLambdaProcess({
-      module: artifact.entry,
-      exportName: artifact.handlerName,
-      // Run from the artifact's own directory, as the Lambda runtime does (/var/task).
-      cwd: artifact.dir,
-      env: {
-        ...artifact.environment,
-        ...moto.env,
-        WECHAT_SECRET_ID: secretArn,
-        WECHAT_API_BASE_URL: wechat.url,
-        AWS_LAMBDA_FUNCTION_NAME: 'weapp-openid-artifact-test',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(artifact.memoryMb ?? 256),
-      },
+    lambda = startArtifactProcess(artifact, {
+      ...moto.env,
+      WECHAT_SECRET_ID: secretArn,
+      WECHAT_API_BASE_URL: wechat.url,
     });
     await lambda.first;
   }, 120_000);

@@ -10,7 +10,7 @@ import {
   referer,
   singleAppSecret,
 } from '../support/fixtures.ts';
-import { type LambdaProcess, startLambdaProcess } from '../support/lambda-process.ts';
+import { type LambdaProcess, startArtifactProcess } from '../support/lambda-process.ts';
 import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../support/moto.ts';
 
 /**
@@ -47,20 +47,13 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
 
   /** A fresh execution environment (a cold start) reading the secret `secretId`. */
   async function coldFunction(secretId: string, ttlSeconds = 300): Promise<LambdaProcess> {
-    const lambda = startLambdaProcess({
-      module: artifact.entry,
-      exportName: artifact.handlerName,
-      cwd: artifact.dir,
-      env: {
-        ...artifact.environment,
-        ...moto.env,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-        WECHAT_SECRET_ID: secretId,
-        WECHAT_API_BASE_URL: wechat.url,
-        WECHAT_TIMEOUT_MS: String(WECHAT_TIMEOUT_MS),
-        SECRET_CACHE_TTL_SECONDS: String(ttlSeconds),
-        AWS_LAMBDA_FUNCTION_NAME: 'weapp-openid-faults',
-      },
+    const lambda = startArtifactProcess(artifact, {
+      ...moto.env,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      WECHAT_SECRET_ID: secretId,
+      WECHAT_API_BASE_URL: wechat.url,
+      WECHAT_TIMEOUT_MS: String(WECHAT_TIMEOUT_MS),
+      SECRET_CACHE_TTL_SECONDS: String(ttlSeconds),
     });
     processes.push(lambda);
     await lambda.first;

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { NODE_24 } from './artifact.ts';
+import { type Artifact, NODE_24 } from './artifact.ts';
 
 const CHILD = fileURLToPath(new URL('./lambda-child.mjs', import.meta.url));
 
@@ -186,4 +186,25 @@ export function startLambdaProcess(options: LambdaProcessOptions): LambdaProcess
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The shipped artifact in a fresh process, as Lambda runs it: from its own directory
+ * (/var/task), with the environment the stack gives it, plus `env` (secret id, endpoints).
+ */
+export function startArtifactProcess(
+  artifact: Artifact,
+  env: Record<string, string>,
+): LambdaProcess {
+  return startLambdaProcess({
+    module: artifact.entry,
+    exportName: artifact.handlerName,
+    cwd: artifact.dir,
+    env: {
+      AWS_LAMBDA_FUNCTION_NAME: 'weapp-openid-test',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(artifact.memoryMb ?? 256),
+      ...artifact.environment,
+      ...env,
+    },
+  });
 }
