@@ -73,6 +73,17 @@ export function contributors(metafile: Metafile, top = 8): { name: string; bytes
     .slice(0, top);
 }
 
+/** Bytes of a bundle's output that come from the AWS SDK's packages (`@aws-sdk/*`, `@smithy/*`). */
+export function sdkBytes(metafile: Metafile): number {
+  let total = 0;
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (/^@(aws-sdk|smithy)\//.test(packageOf(input))) total += bytesInOutput;
+    }
+  }
+  return total;
+}
+
 /** `node_modules/@smithy/foo/dist-es/x.js` → `@smithy/foo`; `functions/adapters/http.ts` → `functions/adapters`. */
 function packageOf(input: string): string {
   const parts = input.split('/');
@@ -97,40 +108,4 @@ export function nodeModulesFiles(loaded: readonly string[]): string[] {
     .map((url) => fileURLToPath(url))
     .filter((file) => relative(PROJECT_ROOT, file).startsWith('node_modules'))
     .filter((file) => statSync(file).isFile());
-}
-
-/**
- * An experiment, not what ships: the stack's bundle of ours with `node:http`, `node:https`
- * and `node:crypto` taken through `process.getBuiltinModule()` instead of an ESM import.
- * Node's ESM facade of a builtin reads every export, which wakes lazy getters: importing
- * `node:http` that way loads undici, http2, zlib and web streams (through `http.WebSocket`
- * and friends), and `node:crypto` loads webcrypto; the proposal measured here avoids that.
- */
-export async function buildOursWithBuiltinShim(): Promise<Bundle> {
-  const dir = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-shim-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const entry = join(dir, 'index.mjs');
-  const result = await build({
-    ...STACK_LIKE_OPTIONS,
-    entryPoints: [OUR_ENTRY],
-    outfile: entry,
-    sourcemap: true,
-    metafile: true,
-    plugins: [
-      {
-        name: 'builtins-via-getBuiltinModule',
-        setup(shim) {
-          shim.onResolve({ filter: /^(node:)?(http|https|crypto)$/ }, (args) => ({
-            path: args.path.replace(/^node:/, ''),
-            namespace: 'builtin-shim',
-          }));
-          shim.onLoad({ filter: /.*/, namespace: 'builtin-shim' }, (args) => ({
-            contents: `module.exports = process.getBuiltinModule('node:${args.path}');`,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-  return { dir, entry, metafile: result.metafile };
 }

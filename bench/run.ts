@@ -1,15 +1,16 @@
 /**
  * `npm run bench`: the shipped artifact against two baselines, each run in fresh Node.js 24
- * processes on loopback (moto_server for Secrets Manager behind a counting proxy, a fake
- * WeChat that answers at once). Prints a markdown table, writes bench/results/latest.json
- * and docs/performance.md. Knobs: BENCH_COLD_RUNS (default 20), BENCH_WARM_INVOCATIONS
- * (default 2000), BENCH_WARM_ROUNDS (default 2).
+ * processes on loopback (moto_server for Secrets Manager behind test/support/fault-proxy.ts,
+ * which counts the calls, and a fake WeChat that answers at once). Prints a markdown table,
+ * writes bench/results/latest.json and docs/performance.md. Knobs: BENCH_COLD_RUNS (default
+ * 20), BENCH_WARM_INVOCATIONS (default 2000), BENCH_WARM_ROUNDS (default 2).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildArtifact, PROJECT_ROOT } from '../test/support/artifact.ts';
 import { loginEvent } from '../test/support/events.ts';
 import { type FakeWechat, startFakeWechat } from '../test/support/fake-wechat.ts';
+import { type FaultProxy, startFaultProxy } from '../test/support/fault-proxy.ts';
 import { APP_ID, CODE, referer, singleAppSecret } from '../test/support/fixtures.ts';
 import {
   type FirstInvocation,
@@ -21,14 +22,14 @@ import { MOTO_MISSING, type Moto, motoAvailable, startMoto } from '../test/suppo
 import {
   analyzeOurs,
   buildBestPractice,
-  buildOursWithBuiltinShim,
   contributors,
   nodeModulesFiles,
+  sdkBytes,
   sizes,
   TUTORIAL_ENTRY,
 } from './build.ts';
-import { type CountingProxy, startCountingProxy } from './counting-proxy.ts';
-import { profileColdStart } from './profile.ts';
+import { probeBuiltins } from './builtins.ts';
+import { profileColdStart, traceWarmGc } from './profile.ts';
 import {
   type BenchResults,
   machine,
@@ -42,6 +43,8 @@ const COLD_RUNS = positive('BENCH_COLD_RUNS', 20);
 const WARM_INVOCATIONS = positive('BENCH_WARM_INVOCATIONS', 2000);
 const WARM_ROUNDS = positive('BENCH_WARM_ROUNDS', 2);
 const SECRET_NAME = 'weapp-openid/bench';
+/** Cold starts of ours profiled, their self times averaged. */
+const PROFILE_RUNS = 5;
 /** For the TTL check: ours with a 1 s TTL, invoked for about this long. */
 const TTL_CHECK_SECONDS = 3;
 
@@ -67,16 +70,16 @@ async function main(): Promise<void> {
   if (!motoAvailable) throw new Error(MOTO_MISSING);
   const started = performance.now();
   log('building: cdk synth (the shipped artifact) and esbuild (best-practice baseline)…');
-  const [artifact, bestPractice, ourMetafile, shimmed] = await Promise.all([
+  const [artifact, bestPractice, ourMetafile] = await Promise.all([
     buildArtifact(),
     buildBestPractice(),
     analyzeOurs(),
-    buildOursWithBuiltinShim(),
   ]);
 
   const moto: Moto = await startMoto();
   cleanups.push(() => moto.stop());
-  const proxy: CountingProxy = await startCountingProxy(moto.endpoint);
+  // In its default 'pass' mode: every call goes through to moto, counted by operation.
+  const proxy: FaultProxy = await startFaultProxy(moto.endpoint);
   cleanups.push(() => proxy.close());
   const wechat: FakeWechat = await startFakeWechat();
   cleanups.push(() => wechat.close());
@@ -128,15 +131,6 @@ async function main(): Promise<void> {
         env: { ...withoutNodeOptions, ...lambdaEnv },
       },
     },
-    {
-      id: 'ours-builtin-shim',
-      label: 'ours, proposal: node:http(s)/crypto through process.getBuiltinModule()',
-      options: {
-        module: shimmed.entry,
-        cwd: shimmed.dir,
-        env: { ...artifact.environment, ...lambdaEnv },
-      },
-    },
   ];
   const event = (n: number | string) =>
     loginEvent(JSON.stringify({ code: CODE }), {
@@ -177,7 +171,7 @@ async function main(): Promise<void> {
       const child = startLambdaProcess({ ...variant.options, firstEvent: event('warm-first') });
       try {
         check(variant, (await child.first).result);
-        proxy.reset();
+        proxy.resetCounts();
         wechat.reset();
         const loop = await child.loop(event(`warm-${round}`), WARM_INVOCATIONS);
         const smCalls = proxy.count('GetSecretValue');
@@ -207,11 +201,20 @@ async function main(): Promise<void> {
   log(`TTL check: ours with SECRET_CACHE_TTL_SECONDS=1 for about ${TTL_CHECK_SECONDS} s…`);
   const ttlCheck = await checkTtl(variants[0] as Variant, proxy, event('ttl'));
 
-  log('profile: one cold start of ours under --cpu-prof…');
-  const profile = await profileColdStart({
-    ...(variants[0] as Variant).options,
-    firstEvent: event('profile'),
-  });
+  log(`profile: ${PROFILE_RUNS} cold starts of ours under --cpu-prof…`);
+  const profile = await profileColdStart(
+    { ...(variants[0] as Variant).options, firstEvent: event('profile') },
+    PROFILE_RUNS,
+  );
+
+  log('GC: one warm process of ours under --trace-gc…');
+  const gc = await traceWarmGc(
+    { ...(variants[0] as Variant).options, firstEvent: event('gc') },
+    WARM_INVOCATIONS,
+  );
+
+  log(`builtins: node:http(s)/crypto each way, ${COLD_RUNS} fresh processes each…`);
+  const builtins = await probeBuiltins(COLD_RUNS);
 
   const results: BenchResults = {
     date: new Date().toISOString(),
@@ -227,9 +230,7 @@ async function main(): Promise<void> {
           ? { ...sizes(tutorialFiles), note: 'files loaded from node_modules (unbundled)' }
           : variant.id === 'best-practice'
             ? sizes([bestPractice.entry])
-            : variant.id === 'ours-builtin-shim'
-              ? sizes([shimmed.entry])
-              : sizes(artifactFiles);
+            : sizes(artifactFiles);
       return {
         id: variant.id,
         label: variant.label,
@@ -237,6 +238,10 @@ async function main(): Promise<void> {
         cold: {
           wallMs: spread(runs.map((r) => r.first.wallMs)),
           importMs: spread(runs.map((r) => r.first.importMs)),
+          beforeTimeOriginMs: spread(runs.map((r) => r.first.wallMs - r.first.sinceProcessStartMs)),
+          beforeImportMs: spread(
+            runs.map((r) => r.first.sinceProcessStartMs - r.first.importMs - r.first.ms),
+          ),
           builtinsLoaded: median(runs.map((r) => r.first.builtinsLoaded)),
           firstInvocationMs: spread(runs.map((r) => r.first.ms)),
           maxRssMb: spread(runs.map((r) => r.first.maxRssKb / 1024)),
@@ -266,8 +271,11 @@ async function main(): Promise<void> {
       ours: contributors(ourMetafile),
       bestPractice: contributors(bestPractice.metafile),
       sourceMapBytes: sizes([`${artifact.entry}.map`]).raw,
+      sdkBytes: { ours: sdkBytes(ourMetafile), bestPractice: sdkBytes(bestPractice.metafile) },
     },
     profile,
+    gc,
+    builtins,
     elapsedSeconds: (performance.now() - started) / 1000,
   };
 
@@ -290,7 +298,7 @@ async function main(): Promise<void> {
     firstEvent: ReturnType<typeof event>,
     traceFiles = false,
   ) {
-    proxy.reset();
+    proxy.resetCounts();
     wechat.reset();
     const child = startLambdaProcess({ ...variant.options, firstEvent, traceFiles });
     try {
@@ -306,7 +314,7 @@ async function main(): Promise<void> {
 /** Ours with a 1 s TTL: the reads must stay at one per TTL (plus the first). */
 async function checkTtl(
   variant: Variant,
-  proxy: CountingProxy,
+  proxy: FaultProxy,
   event: ReturnType<typeof loginEvent>,
 ): Promise<BenchResults['ttlCheck']> {
   const child = startLambdaProcess({
@@ -315,7 +323,7 @@ async function checkTtl(
     firstEvent: event,
   });
   try {
-    proxy.reset();
+    proxy.resetCounts();
     await child.first;
     const startedAt = performance.now();
     let invocations = 0;

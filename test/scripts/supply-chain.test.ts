@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { bundledPackages, productionTree } from '../../scripts/supply-chain.ts';
+
+describe('the shipped bundle', () => {
+  it('contains only production dependencies, so that npm audit --omit=dev covers all of it', async () => {
+    // Act
+    const { packages } = await bundledPackages();
+    const tree = productionTree();
+
+    // Assess
+    expect(packages.length).toBeGreaterThan(0);
+    expect(packages.filter((p) => !tree.has(p.name)).map((p) => p.name)).toEqual([]);
+  }, 60_000);
+});
