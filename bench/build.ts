@@ -3,25 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { LOGIN_ESBUILD_OPTIONS, LOGIN_FUNCTION_ENTRY } from '../infra/bundling.ts';
 import { PROJECT_ROOT } from '../test/support/artifact.ts';
 
-/** The esbuild options NodejsFunction uses for the stack's bundle (infra/login-function.ts). */
-export const STACK_LIKE_OPTIONS: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  minify: true,
-  mainFields: ['module', 'main'],
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: 'silent',
-};
-
-/** The stack's entry (infra/login-function.ts LOGIN_FUNCTION_ENTRY), without loading aws-cdk-lib. */
-const OUR_ENTRY = fileURLToPath(new URL('../functions/openid.ts', import.meta.url));
 const BEST_PRACTICE_ENTRY = fileURLToPath(new URL('./baselines/best-practice.ts', import.meta.url));
 export const TUTORIAL_ENTRY = fileURLToPath(new URL('./baselines/tutorial.mjs', import.meta.url));
 
@@ -38,7 +23,7 @@ export async function buildBestPractice(): Promise<Bundle> {
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const entry = join(dir, 'index.mjs');
   const result = await build({
-    ...STACK_LIKE_OPTIONS,
+    ...LOGIN_ESBUILD_OPTIONS,
     entryPoints: [BEST_PRACTICE_ENTRY],
     outfile: entry,
     metafile: true,
@@ -49,8 +34,8 @@ export async function buildBestPractice(): Promise<Bundle> {
 /** What the shipped bundle is made of: the same entry and options, with a metafile. */
 export async function analyzeOurs(): Promise<Metafile> {
   const result = await build({
-    ...STACK_LIKE_OPTIONS,
-    entryPoints: [OUR_ENTRY],
+    ...LOGIN_ESBUILD_OPTIONS,
+    entryPoints: [LOGIN_FUNCTION_ENTRY],
     outfile: join(tmpdir(), 'weapp-openid-analysis.mjs'),
     metafile: true,
     write: false,

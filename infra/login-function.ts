@@ -1,16 +1,11 @@
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-
-/** The Lambda entry file; its exported `handler` is what API Gateway invokes. */
-export const LOGIN_FUNCTION_ENTRY = fileURLToPath(
-  new URL('../functions/openid.ts', import.meta.url),
-);
+import { LOGIN_BUNDLING, LOGIN_FUNCTION_ENTRY } from './bundling.ts';
 
 /**
  * 25 s: the function's own budgets are a Secrets Manager read (≤ 6 s) plus one WeChat
@@ -71,12 +66,11 @@ export class LoginFunction extends NodejsFunction {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        // Prefer the ESM build of dependencies; CJS ones still work thanks to the banner.
-        mainFields: ['module', 'main'],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        target: LOGIN_BUNDLING.target,
+        minify: LOGIN_BUNDLING.minify,
+        sourceMap: LOGIN_BUNDLING.sourceMap,
+        mainFields: [...LOGIN_BUNDLING.mainFields],
+        banner: LOGIN_BUNDLING.banner,
         // Self-contained: nothing is taken from the runtime's copy of the AWS SDK (contract §7).
         externalModules: [],
       },

@@ -16,25 +16,10 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { LOGIN_ESBUILD_OPTIONS, LOGIN_FUNCTION_ENTRY } from '../infra/bundling.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ENTRY = join(ROOT, 'functions/openid.ts');
-
-/** The options NodejsFunction passes to esbuild for the login function (infra/login-function.ts). */
-const STACK_OPTIONS: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  minify: true,
-  mainFields: ['module', 'main'],
-  external: [],
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
-  logLevel: 'silent',
-};
 
 export interface BundledPackage {
   readonly name: string;
@@ -51,8 +36,8 @@ export async function bundledPackages(): Promise<{
   totalBytes: number;
 }> {
   const result = await build({
-    ...STACK_OPTIONS,
-    entryPoints: [ENTRY],
+    ...LOGIN_ESBUILD_OPTIONS,
+    entryPoints: [LOGIN_FUNCTION_ENTRY],
     outfile: join(tmpdir(), 'weapp-openid-supply-chain.mjs'),
     metafile: true,
     write: false,
