@@ -1,6 +1,19 @@
+/**
+ * The largest timeout of one call to WeChat. The function's worst case is a secret read (6 s)
+ * and an exchange (timeout + 1.5 s), twice when WeChat rejects a rotated AppSecret; with 5 s
+ * that is 22 s, inside the function's 25 s timeout, so every request still gets a problem
+ * answer and a log line instead of API Gateway's bare 503.
+ */
+export const MAX_WECHAT_TIMEOUT_MS = 5000;
+
 /** Where the app credentials come from. */
 export type CredentialConfig =
-  | { readonly kind: 'secret'; readonly secretId: string; readonly region: string }
+  | {
+      readonly kind: 'secret';
+      readonly secretId: string;
+      readonly region: string;
+      readonly endpoint: URL;
+    }
   | { readonly kind: 'env'; readonly appId: string; readonly appSecret: string }
   | { readonly kind: 'sandbox' };
 
@@ -29,7 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     credentials: credentialConfig(env),
     wechatBaseUrl: url(env, 'WECHAT_API_BASE_URL', 'https://api.weixin.qq.com'),
-    wechatTimeoutMs: integer(env, 'WECHAT_TIMEOUT_MS', 3000, 1, 25_000),
+    wechatTimeoutMs: integer(env, 'WECHAT_TIMEOUT_MS', 3000, 1, MAX_WECHAT_TIMEOUT_MS),
     secretTtlMs: integer(env, 'SECRET_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
     port: integer(env, 'PORT', 2020, 0, 65_535),
   };
@@ -47,7 +60,7 @@ function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
     }
     const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
     if (!region) throw new ConfigError('AWS_REGION is required with WECHAT_SECRET_ID.');
-    return { kind: 'secret', secretId, region };
+    return { kind: 'secret', secretId, region, endpoint: secretsManagerEndpoint(region, env) };
   }
   if (appId || appSecret) {
     if (!appId) throw new ConfigError('WECHAT_APP_ID is required with WECHAT_APP_SECRET.');
@@ -55,6 +68,25 @@ function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
     return { kind: 'env', appId, appSecret };
   }
   return { kind: 'sandbox' };
+}
+
+/**
+ * The endpoint the AWS SDK would use: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else
+ * `AWS_ENDPOINT_URL`, else the regional endpoint of the region's partition.
+ */
+export function secretsManagerEndpoint(region: string, env: NodeJS.ProcessEnv): URL {
+  for (const name of ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL']) {
+    if (env[name]) return url(env, name, '');
+  }
+  return new URL(`https://secretsmanager.${region}.${dnsSuffix(region)}/`);
+}
+
+function dnsSuffix(region: string): string {
+  if (region.startsWith('cn-')) return 'amazonaws.com.cn';
+  if (region.startsWith('us-isob-')) return 'sc2s.sgov.gov';
+  if (region.startsWith('us-iso-')) return 'c2s.ic.gov';
+  if (region.startsWith('eusc-')) return 'amazonaws.eu';
+  return 'amazonaws.com';
 }
 
 function url(env: NodeJS.ProcessEnv, name: string, fallback: string): URL {

@@ -4,7 +4,6 @@ import {
   type AwsCredentials,
   createSecretsManagerReader,
   credentialsFromEnv,
-  secretsManagerEndpoint,
 } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
 import { type Config, ConfigError } from './config.ts';
@@ -28,7 +27,7 @@ export function credentialSource(
     case 'secret': {
       const read = createSecretsManagerReader({
         region: credentials.region,
-        endpoint: secretsManagerEndpoint(credentials.region),
+        endpoint: credentials.endpoint,
         credentials: awsCredentials,
       });
       return createSecretStore({

@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { MAX_WECHAT_TIMEOUT_MS } from '../functions/config.ts';
 
 /** Every deployment choice an operator can make with `-c key=value` (docs/operators.md). */
 export interface DeploymentConfig {
@@ -58,7 +59,7 @@ export function readConfig(node: Node): DeploymentConfig {
     certificateArn: text(node, 'certificateArn'),
     alarmEmail: text(node, 'alarmEmail'),
     wechatApiBaseUrl: text(node, 'wechatApiBaseUrl'),
-    wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, 25_000),
+    wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, MAX_WECHAT_TIMEOUT_MS),
     secretCacheTtlSeconds: whole(node, 'secretCacheTtlSeconds', 0, 86_400),
   };
   if (config.secretArn && config.secretName) {

@@ -41,21 +41,44 @@ export interface HttpRequest {
   readonly body?: string;
   /** Whole-exchange deadline: connect, send and read the body. */
   readonly timeoutMs: number;
+  /** Deadline for the connection (TCP and TLS), so that an unreachable host leaves time to retry. */
+  readonly connectTimeoutMs?: number;
   /** Larger answers are cut off and reported as a network failure. */
   readonly maxBodyBytes?: number;
 }
 
-// Warm invocations reuse connections; the agents honour the server's keep-alive hint.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+/**
+ * Connections idle for longer than this are not reused. Lambda freezes an environment between
+ * invocations, and a server may close an idle connection meanwhile: a request written to such
+ * a socket is reset after it was sent, which for a login code means an unknown outcome and no
+ * retry. Busy environments keep reusing their connections.
+ */
+const MAX_IDLE_MS = 4000;
+
+// Warm invocations reuse connections; the agents also honour the server's keep-alive hint.
+const pools = {
+  'http:': { agent: new http.Agent({ keepAlive: true }), lastUsed: 0 },
+  'https:': { agent: new https.Agent({ keepAlive: true }), lastUsed: 0 },
 };
+type Pool = (typeof pools)['http:'];
+
+/** The protocol's pool, without the idle connections that may have gone stale. */
+function poolFor(protocol: string): Pool {
+  const pool = protocol === 'https:' ? pools['https:'] : pools['http:'];
+  if (Date.now() - pool.lastUsed > MAX_IDLE_MS) {
+    for (const sockets of Object.values(pool.agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
+  pool.lastUsed = Date.now();
+  return pool;
+}
 
 /** Sends one HTTP request with node:http(s), which loads faster than fetch on a cold start. */
 export function send(request: HttpRequest): Promise<HttpResponse> {
   const { url } = request;
   const transport = url.protocol === 'https:' ? https : http;
-  const agent = url.protocol === 'https:' ? agents['https:'] : agents['http:'];
+  const pool = poolFor(url.protocol);
   const maxBodyBytes = request.maxBodyBytes ?? 1 << 20;
 
   return new Promise<HttpResponse>((resolve, reject) => {
@@ -64,15 +87,27 @@ export function send(request: HttpRequest): Promise<HttpResponse> {
     const finish = (error: HttpFailure | undefined, response?: HttpResponse) => {
       if (settled) return;
       settled = true;
+      pool.lastUsed = Date.now();
       clearTimeout(timer);
+      clearTimeout(connectTimer);
       if (error) {
         req.destroy();
         reject(error);
       } else resolve(response as HttpResponse);
     };
 
-    const req = transport.request(url, { method: request.method, headers: request.headers, agent });
+    const req = transport.request(url, {
+      method: request.method,
+      headers: request.headers,
+      agent: pool.agent,
+    });
     const timer = setTimeout(() => finish(new HttpFailure('timeout', sent)), request.timeoutMs);
+    const connectTimer =
+      request.connectTimeoutMs === undefined || request.connectTimeoutMs >= request.timeoutMs
+        ? undefined
+        : setTimeout(() => {
+            if (!sent) finish(new HttpFailure('timeout', false, 'ECONNECTTIMEOUT'));
+          }, request.connectTimeoutMs);
 
     req.on('socket', (socket) => {
       // A reused keep-alive socket is already connected: the request goes out at once.

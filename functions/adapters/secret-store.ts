@@ -13,15 +13,22 @@ export interface SecretStoreOptions {
   readonly now?: () => number;
 }
 
+interface Cached {
+  readonly registry: AppRegistry;
+  readonly expiresAt: number;
+  /** Why the last read failed, while the value served is the last good one. */
+  readonly staleBecause?: string;
+}
+
 /**
  * Caches the parsed secret per execution environment. Concurrent callers share one read;
- * when a read fails after the TTL, the last good value keeps serving (with a warning);
- * a malformed value is never cached, so a fixed secret takes effect on the next request.
+ * when a read fails after the TTL, the last good value keeps serving, with a warning each
+ * time; a malformed value is never cached, so a fixed secret takes effect on the next request.
  */
 export function createSecretStore(options: SecretStoreOptions): CredentialSource {
   const now = options.now ?? Date.now;
   const staleRetryMs = options.staleRetryMs ?? Math.min(options.ttlMs, 30_000);
-  let cached: { registry: AppRegistry; expiresAt: number } | undefined;
+  let cached: Cached | undefined;
   let inflight: Promise<AppRegistry> | undefined;
 
   const load = (): Promise<AppRegistry> => {
@@ -31,18 +38,31 @@ export function createSecretStore(options: SecretStoreOptions): CredentialSource
     return inflight;
   };
 
+  const serve = (entry: Cached): AppRegistry => {
+    if (entry.staleBecause !== undefined) {
+      options.log.warn('serving the last good secret: Secrets Manager could not be read', {
+        reason: entry.staleBecause,
+      });
+    }
+    return entry.registry;
+  };
+
   async function readAndParse(): Promise<AppRegistry> {
     let raw: string;
     try {
       raw = await options.read();
     } catch (error) {
+      // A value that is there but unusable is the operator's to fix, not an outage.
+      if (error instanceof LoginError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       if (cached) {
-        options.log.warn('serving the last good secret: Secrets Manager could not be read', {
-          reason,
-        });
-        cached = { registry: cached.registry, expiresAt: now() + staleRetryMs };
-        return cached.registry;
+        // Retry later, not on every request: an outage must not add its full retry budget to each login.
+        cached = {
+          registry: cached.registry,
+          expiresAt: now() + staleRetryMs,
+          staleBecause: reason,
+        };
+        return serve(cached);
       }
       throw new LoginError(
         'secret_unavailable',
@@ -56,7 +76,7 @@ export function createSecretStore(options: SecretStoreOptions): CredentialSource
   }
 
   return {
-    get: () => (cached && now() < cached.expiresAt ? Promise.resolve(cached.registry) : load()),
+    get: () => (cached && now() < cached.expiresAt ? Promise.resolve(serve(cached)) : load()),
     refresh: load,
   };
 }

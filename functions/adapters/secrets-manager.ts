@@ -1,4 +1,5 @@
 import { SignatureV4 } from '@smithy/signature-v4';
+import { LoginError, misconfigured } from '../domain/errors.ts';
 import { HttpFailure, send } from './http.ts';
 import { Sha256 } from './sha256.ts';
 
@@ -62,7 +63,13 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
         const failure = asReadError(error);
         const delay = 100 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
         const left = deadline - performance.now() - delay;
-        if (!failure.retryable || attempt >= maxAttempts || left < 200) throw failure;
+        if (
+          !(failure instanceof SecretReadError) ||
+          !failure.retryable ||
+          attempt >= maxAttempts ||
+          left < 200
+        )
+          throw failure;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
@@ -93,7 +100,7 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
       if (response.status === 200) {
         const value = parsed?.SecretString;
         if (typeof value !== 'string') {
-          throw new SecretReadError('the secret has no SecretString (a binary secret?)', false);
+          throw misconfigured('the secret has no SecretString (is it a binary secret?)');
         }
         return value;
       }
@@ -125,26 +132,8 @@ export async function credentialsFromEnv(
     : { accessKeyId, secretAccessKey };
 }
 
-/**
- * The endpoint the SDK would use: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`,
- * else the regional endpoint of the region's partition.
- */
-export function secretsManagerEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
-  const override = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL;
-  if (override) return new URL(override);
-  return new URL(`https://secretsmanager.${region}.${dnsSuffix(region)}/`);
-}
-
-function dnsSuffix(region: string): string {
-  if (region.startsWith('cn-')) return 'amazonaws.com.cn';
-  if (region.startsWith('us-isob-')) return 'sc2s.sgov.gov';
-  if (region.startsWith('us-iso-')) return 'c2s.ic.gov';
-  if (region.startsWith('eusc-')) return 'amazonaws.eu';
-  return 'amazonaws.com';
-}
-
-function asReadError(error: unknown): SecretReadError {
-  if (error instanceof SecretReadError) return error;
+function asReadError(error: unknown): SecretReadError | LoginError {
+  if (error instanceof SecretReadError || error instanceof LoginError) return error;
   if (error instanceof HttpFailure) {
     return new SecretReadError(
       `Secrets Manager could not be reached: ${error.message}`,
@@ -152,7 +141,12 @@ function asReadError(error: unknown): SecretReadError {
       error,
     );
   }
-  return new SecretReadError('reading the secret failed unexpectedly', false, error);
+  const what = (error as { code?: unknown; name?: unknown } | null)?.code ?? (error as Error)?.name;
+  return new SecretReadError(
+    `reading the secret failed unexpectedly (${String(what)})`,
+    false,
+    error,
+  );
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

@@ -9,6 +9,8 @@ export interface WechatClientOptions {
   readonly timeoutMs: number;
   /** Upper bound on all calls of one exchange, retries included. */
   readonly budgetMs?: number;
+  /** Deadline for connecting (TCP and TLS); a connection that fails in time can be retried. */
+  readonly connectTimeoutMs?: number;
   readonly maxAttempts?: number;
   readonly retryDelayMs?: number;
 }
@@ -52,6 +54,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
   const maxAttempts = options.maxAttempts ?? 3;
   const budgetMs = options.budgetMs ?? options.timeoutMs + 1500;
   const retryDelayMs = options.retryDelayMs ?? 150;
+  const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(options.timeoutMs, 1500);
   const endpoint = new URL('sns/jscode2session', withTrailingSlash(options.baseUrl));
 
   return {
@@ -70,7 +73,13 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
         const started = performance.now();
         trace.calls++;
         try {
-          const response = await send({ method: 'GET', url, timeoutMs, maxBodyBytes: 64 * 1024 });
+          const response = await send({
+            method: 'GET',
+            url,
+            timeoutMs,
+            connectTimeoutMs,
+            maxBodyBytes: 64 * 1024,
+          });
           trace.wechatMs += performance.now() - started;
           const outcome = interpret(response, trace);
           if (outcome !== 'busy') return outcome;
@@ -148,7 +157,9 @@ function toErrcode(value: unknown): number | undefined {
 }
 
 function failure(error: HttpFailure): LoginError {
-  if (error.kind === 'timeout') {
+  // Only a request that went out and got no answer in time is a timeout; a connection that
+  // never came up means WeChat is unreachable.
+  if (error.kind === 'timeout' && error.sent) {
     return new LoginError(
       'upstream_timeout',
       'WeChat did not answer in time. The code may have been used up: call wx.login() again and retry.',

@@ -50,7 +50,7 @@ export class LoginError extends Error {
 export function misconfigured(reason: string, options: LoginErrorOptions = {}): LoginError {
   return new LoginError(
     'misconfigured',
-    'The backend is misconfigured: the operator must check the WeChat AppID/AppSecret stored in Secrets Manager.',
+    'The backend is misconfigured: the operator must check the WeChat AppID/AppSecret it is configured with (its Secrets Manager secret).',
     { ...options, logDetail: reason },
   );
 }

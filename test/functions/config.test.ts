@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../functions/config.ts';
+import { ConfigError, loadConfig, secretsManagerEndpoint } from '../../functions/config.ts';
 
 describe('the configuration', () => {
   it('runs the tests on the Lambda runtime major, Node.js 24', () => {
@@ -18,14 +18,32 @@ describe('the configuration', () => {
     });
   });
 
-  it('reads the secret id with the region', () => {
+  it('reads the secret id with the region and its endpoint', () => {
     expect(
       loadConfig({ WECHAT_SECRET_ID: 'weapp/app', AWS_REGION: 'cn-north-1' }).credentials,
     ).toEqual({
       kind: 'secret',
       secretId: 'weapp/app',
       region: 'cn-north-1',
+      endpoint: new URL('https://secretsmanager.cn-north-1.amazonaws.com.cn/'),
     });
+  });
+
+  it.each([
+    ['us-east-1', 'https://secretsmanager.us-east-1.amazonaws.com/'],
+    ['ap-east-1', 'https://secretsmanager.ap-east-1.amazonaws.com/'],
+    ['cn-northwest-1', 'https://secretsmanager.cn-northwest-1.amazonaws.com.cn/'],
+  ])('uses the regional Secrets Manager endpoint of the partition in %s', (region, expected) => {
+    expect(secretsManagerEndpoint(region, {}).href).toBe(expected);
+  });
+
+  it('honours AWS_ENDPOINT_URL_SECRETS_MANAGER over AWS_ENDPOINT_URL', () => {
+    const env = { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://b:2' };
+
+    expect(secretsManagerEndpoint('us-east-1', env).host).toBe('b:2');
+    expect(secretsManagerEndpoint('us-east-1', { AWS_ENDPOINT_URL: 'http://a:1' }).host).toBe(
+      'a:1',
+    );
   });
 
   it.each([
@@ -38,6 +56,19 @@ describe('the configuration', () => {
     ],
     [{ WECHAT_TIMEOUT_MS: '3s' }, /WECHAT_TIMEOUT_MS/],
     [{ WECHAT_TIMEOUT_MS: '0' }, /WECHAT_TIMEOUT_MS/],
+    [{ WECHAT_TIMEOUT_MS: '5001' }, /WECHAT_TIMEOUT_MS must be a whole number from 1 to 5000/],
+    [
+      { WECHAT_SECRET_ID: 's', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'localhost:4566' },
+      /AWS_ENDPOINT_URL/,
+    ],
+    [
+      {
+        WECHAT_SECRET_ID: 's',
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'not a url',
+      },
+      /AWS_ENDPOINT_URL_SECRETS_MANAGER/,
+    ],
     [{ SECRET_CACHE_TTL_SECONDS: '-1' }, /SECRET_CACHE_TTL_SECONDS/],
     [{ PORT: 'eighty' }, /PORT/],
     [{ WECHAT_API_BASE_URL: 'api.weixin.qq.com' }, /WECHAT_API_BASE_URL/],

@@ -262,9 +262,13 @@ describe("WeChat's answers", () => {
     ['a reset connection', { kind: 'reset' }, 502, 'upstream_error', undefined],
     ['no answer within the timeout', { kind: 'hang' }, 504, 'upstream_timeout', undefined],
   ];
-  it.each(rows)(
+  // The reply goes last: the title formats only the first three values.
+  const titled = rows.map(
+    ([name, reply, status, code, errcode]) => [name, status, code, errcode, reply] as const,
+  );
+  it.each(titled)(
     '%s → %i %s, after exactly one call',
-    async (_name, reply, status, code, expectedErrcode) => {
+    async (_name, status, code, expectedErrcode, reply) => {
       app.wechat.script(reply);
 
       const body = expectProblem(await login(), status, code);

@@ -16,9 +16,11 @@ interface Started {
 
 /** Starts the local server exactly as `npm start` does, on a free port. */
 async function npmStart(env: Record<string, string> = {}): Promise<Started> {
+  // Its own process group, so that stopping it stops the server npm started too.
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     env: { ...process.env, PORT: '0', WECHAT_TIMEOUT_MS: '300', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const lines: Record<string, unknown>[] = [];
   let banner = '';
@@ -51,9 +53,10 @@ async function npmStart(env: Record<string, string> = {}): Promise<Started> {
     banner,
     lines,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (child.exitCode !== null || child.pid === undefined) return;
+      const exited = once(child, 'exit');
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
     },
   };
 }

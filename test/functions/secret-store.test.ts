@@ -4,10 +4,10 @@ import { createSecretStore } from '../../functions/adapters/secret-store.ts';
 import {
   createSecretsManagerReader,
   credentialsFromEnv,
-  secretsManagerEndpoint,
 } from '../../functions/adapters/secrets-manager.ts';
+import { secretsManagerEndpoint } from '../../functions/config.ts';
 import type { AppRegistry } from '../../functions/domain/apps.ts';
-import { LoginError } from '../../functions/domain/errors.ts';
+import { LoginError, misconfigured } from '../../functions/domain/errors.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -134,6 +134,39 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
         message: expect.stringMatching(/last good secret/),
       }),
     );
+  });
+
+  it('warns on every request served from the stale value, and reads again after the retry interval', async () => {
+    const { source } = await store(singleAppSecret(), { ttlMs: 60_000 });
+    await source.get();
+    moto.pause();
+    try {
+      clock += 60_000;
+      await source.get();
+      clock += 29_999;
+      await source.get();
+    } finally {
+      moto.resume();
+    }
+    expect(lines.filter((line) => line.level === 'WARN')).toHaveLength(2);
+    expect(reads).toBe(2);
+
+    clock += 1;
+    await source.get();
+    expect(reads).toBe(3);
+    expect(lines.filter((line) => line.level === 'WARN')).toHaveLength(2);
+  });
+
+  it('answers misconfigured, not the stale value, when the secret turns out unusable', async () => {
+    let value: Promise<string> = Promise.resolve(singleAppSecret());
+    const source = createSecretStore({ read: () => value, ttlMs: 1000, log, now: () => clock });
+    await source.get();
+    value = Promise.reject(
+      misconfigured('the secret has no SecretString (is it a binary secret?)'),
+    );
+    clock += 1000;
+
+    await expect(source.get()).rejects.toMatchObject({ code: 'misconfigured' });
   });
 
   it('answers secret_unavailable when the secret does not exist and nothing is cached', async () => {

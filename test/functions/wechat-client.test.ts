@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { LoginError } from '../../functions/domain/errors.ts';
@@ -131,6 +131,30 @@ describe('retries', () => {
     expect(error.code).toBe('upstream_error');
     expect(trace.calls).toBe(3);
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it('retries a connection that never comes up, then answers upstream_error (not a timeout) within the budget', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const trace = newTrace();
+    const started = performance.now();
+    try {
+      const unreachable = createWechatClient({
+        baseUrl: new URL(`https://127.0.0.1:${port}`),
+        timeoutMs: 1000,
+        connectTimeoutMs: 200,
+        retryDelayMs: 20,
+      });
+
+      const error = await failure(unreachable.code2Session(app, CODE, trace));
+
+      expect(error.code).toBe('upstream_error');
+      expect(trace.calls).toBe(3);
+      expect(performance.now() - started).toBeLessThan(2500);
+    } finally {
+      silent.close();
+    }
   });
 
   it('stops retrying when the budget is spent', async () => {

@@ -46,7 +46,7 @@ describe('readConfig', () => {
     [{ logRetentionDays: '9999' }, /logRetentionDays/],
     [{ throttleRateLimit: 'fast' }, /throttleRateLimit must be a whole number/],
     [{ throttleBurstLimit: '0' }, /throttleBurstLimit must be a whole number/],
-    [{ wechatTimeoutMs: '30000' }, /wechatTimeoutMs must be a whole number from 1 to 25000/],
+    [{ wechatTimeoutMs: '6000' }, /wechatTimeoutMs must be a whole number from 1 to 5000/],
     [{ destroyLogsOnDelete: 'yes' }, /destroyLogsOnDelete must be true or false/],
     [{ alarmEmail: 42 }, /alarmEmail must be a string/],
   ])('rejects %j naming the key', (context, message) => {
