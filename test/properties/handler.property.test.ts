@@ -37,13 +37,8 @@ import {
   wechatReply,
 } from './replies.ts';
 import { codeOf, expected, type Registry, type RequestCase, requestCase } from './requests.ts';
+import { SEED } from './seed.ts';
 
-/** Fixed in CI so a red build can be replayed; random elsewhere, and always printed. */
-const SEED = process.env.FC_SEED
-  ? Number(process.env.FC_SEED)
-  : process.env.CI
-    ? 20_260_401
-    : Math.floor(Math.random() * 2 ** 31);
 /** FC_SCALE=12 turns this file into a soak of about 100,000 cases (90 s here). */
 const SCALE = Math.max(1, Number(process.env.FC_SCALE) || 1);
 const RUNS = { requests: 5000 * SCALE, replies: 2500 * SCALE, late: 20, events: 1000 * SCALE };

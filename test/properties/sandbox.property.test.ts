@@ -19,12 +19,8 @@ import {
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { checkAnswer, type Parsed } from '../support/contract.ts';
 import { referer } from '../support/fixtures.ts';
+import { SEED } from './seed.ts';
 
-const SEED = process.env.FC_SEED
-  ? Number(process.env.FC_SEED)
-  : process.env.CI
-    ? 20_260_401
-    : Math.floor(Math.random() * 2 ** 31);
 const RUNS = 300;
 
 /** Names every plain object inherits: a lookup table keyed by code must not see them. */
