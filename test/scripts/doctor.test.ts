@@ -3,7 +3,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/adapters/log.ts';
+import { loadConfig } from '../../functions/config.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { type Answer, diagnose } from '../../scripts/doctor.ts';
+import { errcode, type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
+import { APP_ID, APP_SECRET } from '../support/fixtures.ts';
 
 const DOCTOR = fileURLToPath(new URL('../../scripts/doctor.ts', import.meta.url));
 
@@ -312,5 +317,67 @@ describe('npm run doctor', () => {
     expect(missing.code).toBe(2);
     expect(wrong.code).toBe(2);
     expect(missing.stderr).toMatch(/Usage: npm run doctor -- --url/);
+  });
+});
+
+describe('npm run doctor against the local server', () => {
+  let wechat: FakeWechat | undefined;
+  let local: LocalServer | undefined;
+  afterEach(async () => {
+    await local?.close();
+    await wechat?.close();
+    local = undefined;
+    wechat = undefined;
+  });
+
+  /** The local server with real credentials, calling a loopback WeChat that answers `reply`. */
+  async function localWithWechat(reply: Reply): Promise<string> {
+    wechat = await startFakeWechat();
+    wechat.fallback = reply;
+    const config = loadConfig({
+      PORT: '0',
+      WECHAT_APP_ID: APP_ID,
+      WECHAT_APP_SECRET: APP_SECRET,
+      WECHAT_API_BASE_URL: wechat.url,
+    });
+    local = await startLocalServer(
+      config,
+      createLogger({}, () => {}),
+      '127.0.0.1',
+    );
+    return local.url.href;
+  }
+
+  it('says healthy when WeChat rejects the made-up code with 40029', async () => {
+    const url = await localWithWechat(errcode(40029, 'invalid code'));
+
+    const run = await runDoctor(['--url', url]);
+
+    expect(run.code).toBe(0);
+    expect(wechat?.calls[0]).toMatchObject({
+      appid: APP_ID,
+      secret: APP_SECRET,
+      jsCode: expect.stringMatching(/^doctor-/),
+    });
+  });
+
+  it('says what to fix when WeChat rejects the AppSecret', async () => {
+    const url = await localWithWechat(errcode(40125, 'invalid appsecret'));
+
+    const run = await runDoctor(['--url', url]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/secret/i);
+  });
+
+  it('exits 1 against the sandbox unless told it is the sandbox', async () => {
+    local = await startLocalServer(
+      loadConfig({ PORT: '0' }),
+      createLogger({}, () => {}),
+      '127.0.0.1',
+    );
+
+    expect((await runDoctor(['--url', local.url.href])).code).toBe(1);
+    expect((await runDoctor(['--url', local.url.href, '--allow-sandbox'])).code).toBe(0);
   });
 });
