@@ -463,6 +463,19 @@ describe('the log line', () => {
     });
   });
 
+  it('declares the WechatLatency metric only when WeChat was called', async () => {
+    const metricNames = () =>
+      (
+        app.lines.at(-1) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } }
+      )._aws.CloudWatchMetrics[0]?.Metrics.map((metric) => metric.Name);
+
+    await login({ code: '' });
+    expect(metricNames()).toEqual(['Logins']);
+    await login();
+    expect(metricNames()).toEqual(['Logins', 'WechatLatency']);
+    expect(app.lines.at(-1)?.WechatLatency).toEqual(expect.any(Number));
+  });
+
   it('is also an EMF record counting logins by outcome', async () => {
     await login();
 
