@@ -295,8 +295,20 @@ const hugeString = fc
       : char.repeat(Math.ceil(size / Buffer.byteLength(char))),
   );
 
+/** A login body of exactly the limit, or one byte either side of it, in bytes as received. */
+const limitBody = fc
+  .tuple(fc.constantFrom(-1, 0, 1), validCode, fc.constantFrom('x', 'é'))
+  .map(([offset, code, char]) => {
+    const prefix = `{"code":"${code}","pad":"`;
+    const room = MAX_BODY_BYTES + offset - Buffer.byteLength(prefix) - 2;
+    // A two-byte character cannot fill an odd gap: finish it with one ASCII byte.
+    const wide = char === 'x' ? 0 : Math.floor(room / 2);
+    return `${prefix}${char.repeat(wide)}${'x'.repeat(room - wide * Buffer.byteLength(char))}"}`;
+  });
+
 const bodyText = fc.oneof(
   { weight: 30, arbitrary: objectBody },
+  { weight: 1, arbitrary: limitBody },
   { weight: 2, arbitrary: fc.json({ maxDepth: 4 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
   {
