@@ -4,7 +4,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { LOGIN_ESBUILD_OPTIONS, LOGIN_FUNCTION_ENTRY } from '../infra/bundling.ts';
+import { LOGIN_ESBUILD_OPTIONS } from '../infra/bundling.ts';
+import { packageOf } from '../scripts/bundle-contents.ts';
 import { PROJECT_ROOT } from '../test/support/artifact.ts';
 
 const BEST_PRACTICE_ENTRY = fileURLToPath(new URL('./baselines/best-practice.ts', import.meta.url));
@@ -31,24 +32,12 @@ export async function buildBestPractice(): Promise<Bundle> {
   return { dir, entry, metafile: result.metafile };
 }
 
-/** What the shipped bundle is made of: the same entry and options, with a metafile. */
-export async function analyzeOurs(): Promise<Metafile> {
-  const result = await build({
-    ...LOGIN_ESBUILD_OPTIONS,
-    entryPoints: [LOGIN_FUNCTION_ENTRY],
-    outfile: join(tmpdir(), 'weapp-openid-analysis.mjs'),
-    metafile: true,
-    write: false,
-  });
-  return result.metafile;
-}
-
 /** Bytes a bundle's inputs contribute to its output, by package (or project folder). */
 export function contributors(metafile: Metafile, top = 8): { name: string; bytes: number }[] {
   const totals = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const name = packageOf(input);
+      const name = packageOf(input)?.name ?? folderOf(input);
       totals.set(name, (totals.get(name) ?? 0) + bytesInOutput);
     }
   }
@@ -63,21 +52,15 @@ export function sdkBytes(metafile: Metafile): number {
   let total = 0;
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      if (/^@(aws-sdk|smithy)\//.test(packageOf(input))) total += bytesInOutput;
+      if (/^@(aws-sdk|smithy)\//.test(packageOf(input)?.name ?? '')) total += bytesInOutput;
     }
   }
   return total;
 }
 
-/** `node_modules/@smithy/foo/dist-es/x.js` → `@smithy/foo`; `functions/adapters/http.ts` → `functions/adapters`. */
-function packageOf(input: string): string {
-  const parts = input.split('/');
-  const at = parts.lastIndexOf('node_modules');
-  if (at >= 0) {
-    const scope = parts[at + 1] ?? '';
-    return scope.startsWith('@') ? `${scope}/${parts[at + 2]}` : scope;
-  }
-  return parts.slice(0, -1).join('/') || input;
+/** `functions/adapters/http.ts` → `functions/adapters`: the project's own code, by folder. */
+function folderOf(input: string): string {
+  return input.split('/').slice(0, -1).join('/') || input;
 }
 
 /** Raw and gzipped size of files taken together (gzip of their concatenation). */

@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loginBundleMetafile } from '../scripts/bundle-contents.ts';
 import { buildArtifact, PROJECT_ROOT } from '../test/support/artifact.ts';
 import { loginEvent } from '../test/support/events.ts';
 import { type FakeWechat, startFakeWechat } from '../test/support/fake-wechat.ts';
@@ -20,7 +21,6 @@ import {
 } from '../test/support/lambda-process.ts';
 import { MOTO_MISSING, type Moto, motoAvailable, startMoto } from '../test/support/moto.ts';
 import {
-  analyzeOurs,
   buildBestPractice,
   contributors,
   nodeModulesFiles,
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const [artifact, bestPractice, ourMetafile] = await Promise.all([
     buildArtifact(),
     buildBestPractice(),
-    analyzeOurs(),
+    loginBundleMetafile(),
   ]);
 
   const moto: Moto = await startMoto();

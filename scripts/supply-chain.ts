@@ -13,11 +13,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
-import { LOGIN_ESBUILD_OPTIONS, LOGIN_FUNCTION_ENTRY } from '../infra/bundling.ts';
+import type { Metafile } from 'esbuild';
+import { loginBundleMetafile, packageOf } from './bundle-contents.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,15 +34,7 @@ export async function bundledPackages(): Promise<{
   ownBytes: number;
   totalBytes: number;
 }> {
-  const result = await build({
-    ...LOGIN_ESBUILD_OPTIONS,
-    entryPoints: [LOGIN_FUNCTION_ENTRY],
-    outfile: join(tmpdir(), 'weapp-openid-supply-chain.mjs'),
-    metafile: true,
-    write: false,
-  });
-  if (!result.metafile) throw new Error('esbuild gave no metafile');
-  return summarise(result.metafile);
+  return summarise(await loginBundleMetafile());
 }
 
 function summarise(metafile: Metafile) {
@@ -79,16 +70,6 @@ function summarise(metafile: Metafile) {
   });
   packages.sort((a, b) => b.bytes - a.bytes);
   return { packages, ownBytes, totalBytes };
-}
-
-/** `node_modules/@smithy/foo/dist-es/x.js` → @smithy/foo (the innermost node_modules wins). */
-function packageOf(input: string): { name: string; dir: string } | undefined {
-  const parts = input.split('/');
-  const at = parts.lastIndexOf('node_modules');
-  if (at < 0) return undefined;
-  const scoped = parts[at + 1]?.startsWith('@');
-  const name = parts.slice(at + 1, at + (scoped ? 3 : 2)).join('/');
-  return { name, dir: parts.slice(0, at + (scoped ? 3 : 2)).join('/') };
 }
 
 /** Every package name in the production dependency tree (`npm ls --omit=dev --all`). */
