@@ -63,13 +63,9 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
         const failure = asReadError(error);
         const delay = 100 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
         const left = deadline - performance.now() - delay;
-        if (
-          !(failure instanceof SecretReadError) ||
-          !failure.retryable ||
-          attempt >= maxAttempts ||
-          left < 200
-        )
-          throw failure;
+        // A LoginError (an unusable value) is final; a read error says whether it is.
+        const retryable = failure instanceof SecretReadError && failure.retryable;
+        if (!retryable || attempt >= maxAttempts || left < 200) throw failure;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

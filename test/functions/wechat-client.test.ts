@@ -157,6 +157,26 @@ describe('retries', () => {
     }
   });
 
+  it('answers an unreachable WeChat within 5 s with the default configuration (contract time bound)', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const started = performance.now();
+    try {
+      const defaults = createWechatClient({
+        baseUrl: new URL(`https://127.0.0.1:${port}`),
+        timeoutMs: 3000,
+      });
+
+      const error = await failure(defaults.code2Session(app, CODE, newTrace()));
+
+      expect(error.code).toBe('upstream_error');
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.close();
+    }
+  });
+
   it('stops retrying when the budget is spent', async () => {
     wechat.fallback = { kind: 'delay', ms: 150, reply: errcode(-1) };
 
