@@ -1,10 +1,5 @@
-/**
- * The largest timeout of one call to WeChat. The function's worst case is a secret read (6 s)
- * and an exchange (timeout + 1.5 s), twice when WeChat rejects a rotated AppSecret; with 5 s
- * that is 22 s, inside the function's 25 s timeout, so every request still gets a problem
- * answer and a log line instead of API Gateway's bare 503.
- */
-export const MAX_WECHAT_TIMEOUT_MS = 5000;
+import { WECHAT } from './shared/budgets.ts';
+import { ENV } from './shared/names.ts';
 
 /** Where the app credentials come from. */
 export type CredentialConfig =
@@ -17,7 +12,7 @@ export type CredentialConfig =
   | { readonly kind: 'env'; readonly appId: string; readonly appSecret: string }
   | { readonly kind: 'sandbox' };
 
-/** The configuration of contract section 3, validated. */
+/** The configuration (README, "Configuration"), validated. */
 export interface Config {
   readonly credentials: CredentialConfig;
   readonly wechatBaseUrl: URL;
@@ -41,17 +36,23 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     credentials: credentialConfig(env),
-    wechatBaseUrl: url(env, 'WECHAT_API_BASE_URL', 'https://api.weixin.qq.com'),
-    wechatTimeoutMs: integer(env, 'WECHAT_TIMEOUT_MS', 3000, 1, MAX_WECHAT_TIMEOUT_MS),
-    secretTtlMs: integer(env, 'SECRET_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
-    port: integer(env, 'PORT', 2020, 0, 65_535),
+    wechatBaseUrl: url(env, ENV.wechatApiBaseUrl, 'https://api.weixin.qq.com'),
+    wechatTimeoutMs: integer(
+      env,
+      ENV.wechatTimeoutMs,
+      WECHAT.defaultTimeoutMs,
+      1,
+      WECHAT.maxTimeoutMs,
+    ),
+    secretTtlMs: integer(env, ENV.secretCacheTtlSeconds, 300, 0, 86_400) * 1000,
+    port: integer(env, ENV.port, 2020, 0, 65_535),
   };
 }
 
 function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
-  const secretId = env.WECHAT_SECRET_ID?.trim();
-  const appId = env.WECHAT_APP_ID?.trim();
-  const appSecret = env.WECHAT_APP_SECRET?.trim();
+  const secretId = env[ENV.secretId]?.trim();
+  const appId = env[ENV.appId]?.trim();
+  const appSecret = env[ENV.appSecret]?.trim();
   if (secretId) {
     if (appId || appSecret) {
       throw new ConfigError(

@@ -1,6 +1,9 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { MAX_WECHAT_TIMEOUT_MS } from '../functions/config.ts';
+import { ConfigError } from '../functions/config.ts';
+import { WECHAT } from '../functions/shared/budgets.ts';
+
+export { ConfigError };
 
 /** Every deployment choice an operator can make with `-c key=value` (docs/operators.md). */
 export interface DeploymentConfig {
@@ -18,7 +21,7 @@ export interface DeploymentConfig {
   readonly certificateArn?: string;
   /** Alarm notifications go to this address (the recipient must confirm the subscription). */
   readonly alarmEmail?: string;
-  /** Passed through to the function when set (contract §3). */
+  /** Passed through to the function when set (README, "Configuration"). */
   readonly wechatApiBaseUrl?: string;
   readonly wechatTimeoutMs?: number;
   readonly secretCacheTtlSeconds?: number;
@@ -34,14 +37,6 @@ export const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 /** 30 days: long enough to investigate a reported login problem, short enough to stay cheap. */
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
-
-/** A context value is present but unusable; the message names the key. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /**
  * Reads the CDK context. Values from `-c key=value` arrive as strings and values from
@@ -59,7 +54,7 @@ export function readConfig(node: Node): DeploymentConfig {
     certificateArn: text(node, 'certificateArn'),
     alarmEmail: text(node, 'alarmEmail'),
     wechatApiBaseUrl: text(node, 'wechatApiBaseUrl'),
-    wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, MAX_WECHAT_TIMEOUT_MS),
+    wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, WECHAT.maxTimeoutMs),
     secretCacheTtlSeconds: whole(node, 'secretCacheTtlSeconds', 0, 86_400),
   };
   if (config.secretArn && config.secretName) {

@@ -11,11 +11,30 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRICS, OPERATOR_OUTCOMES } from '../functions/shared/names.ts';
 
-/** Must match what the function writes in its EMF log line (functions/adapters/login-record.ts). */
-export const METRIC_NAMESPACE = 'WeappOpenid';
+type OperatorOutcome = (typeof OPERATOR_OUTCOMES)[number];
 
 const PERIOD = Duration.minutes(5);
+
+/** One alarm at ≥ 1 for each outcome that always needs the operator. */
+const OPERATOR_ALARMS: Record<OperatorOutcome, { id: string; description: string }> = {
+  misconfigured: {
+    id: 'Misconfigured',
+    description:
+      'WeChat rejected the AppID/AppSecret, the secret is malformed, or the session signing key is unusable: the log line\'s "reason" says which (docs/operators.md).',
+  },
+  secret_unavailable: {
+    id: 'SecretUnavailable',
+    description:
+      'The function could not read its secret from Secrets Manager (permissions, KMS key, or an outage).',
+  },
+  session_unavailable: {
+    id: 'SessionUnavailable',
+    description:
+      "The function could not sign session tokens with KMS (throttled at the account's RSA request quota, or an outage): logins were answered 503.",
+  },
+};
 
 /** What {@link LoginAlarms} watches. */
 export interface LoginAlarmsProps {
@@ -27,8 +46,7 @@ export interface LoginAlarmsProps {
 
 /**
  * The alarms an operator needs: the function failing or throttled, the API answering 5xx,
- * and the two outcomes that always mean the operator must act (the secret is wrong, or
- * Secrets Manager cannot be read). Missing data is "OK": no traffic is not an incident.
+ * and the outcomes that always mean the operator must act (OPERATOR_OUTCOMES). Missing data is "OK": no traffic is not an incident.
  */
 export class LoginAlarms extends Construct {
   /** Every alarm, for tests and for wiring extra actions. */
@@ -59,18 +77,10 @@ export class LoginAlarms extends Construct {
       5,
       'The login API answered 5xx at least 5 times in 5 minutes. The function log line of each request says why (field "outcome").',
     );
-    this.add(
-      'Misconfigured',
-      this.outcome(fn, 'misconfigured'),
-      1,
-      'WeChat rejected the AppID/AppSecret, or the secret is malformed: check the secret value (docs/operators.md).',
-    );
-    this.add(
-      'SecretUnavailable',
-      this.outcome(fn, 'secret_unavailable'),
-      1,
-      'The function could not read its secret from Secrets Manager (permissions, KMS key, or an outage).',
-    );
+    for (const outcome of OPERATOR_OUTCOMES) {
+      const { id, description } = OPERATOR_ALARMS[outcome];
+      this.add(id, this.outcome(fn, outcome), 1, description);
+    }
 
     if (props.alarmEmail) {
       this.topic = new Topic(this, 'Topic', {
@@ -95,8 +105,8 @@ export class LoginAlarms extends Construct {
 
   private outcome(fn: IFunction, outcome: string): Metric {
     return new Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: 'Logins',
+      namespace: METRICS.namespace,
+      metricName: METRICS.logins,
       dimensionsMap: { service: fn.functionName, outcome },
       period: PERIOD,
       statistic: 'Sum',

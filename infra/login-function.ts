@@ -5,16 +5,16 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/budgets.ts';
 import { LOGIN_BUNDLING, LOGIN_FUNCTION_ENTRY } from './bundling.ts';
 
 /**
- * 25 s: the function's own budgets are a Secrets Manager read (≤ 6 s) plus one WeChat
- * exchange (≤ 4.5 s), and when WeChat says the AppSecret is wrong, a forced secret re-read
- * plus one retried exchange: ≈ 21 s in the worst case. 25 s leaves headroom for that, and
- * stays under API Gateway's 30 s integration limit, so a stuck invocation is ended by Lambda
- * (and counted in the Errors alarm) before API Gateway gives up on it.
+ * Derived from the request's budgets (functions/shared/budgets.ts): the worst path plus
+ * headroom, so a slow dependency still gets a problem+json answer and a log line, and a stuck
+ * invocation is ended by Lambda (and counted in the Errors alarm) before API Gateway's 30 s
+ * integration limit answers a bare 503.
  */
-export const LOGIN_FUNCTION_TIMEOUT = Duration.seconds(25);
+export const LOGIN_FUNCTION_TIMEOUT = Duration.seconds(FUNCTION_TIMEOUT_SECONDS);
 
 /**
  * 256 MB: Lambda's CPU share grows with memory, and a login is dominated by cold-start
@@ -28,7 +28,7 @@ export const LOGIN_FUNCTION_MEMORY_MB = 256;
 export interface LoginFunctionProps {
   /** The function's log group; its retention and removal policy are the stack's decision. */
   readonly logGroup: ILogGroup;
-  /** Environment variables of the contract's section 3 (never a credential). */
+  /** The function's environment variables (never a credential). */
   readonly environment: Record<string, string>;
 }
 
@@ -71,7 +71,7 @@ export class LoginFunction extends NodejsFunction {
         sourceMap: LOGIN_BUNDLING.sourceMap,
         mainFields: [...LOGIN_BUNDLING.mainFields],
         banner: LOGIN_BUNDLING.banner,
-        // Self-contained: nothing is taken from the runtime's copy of the AWS SDK (contract §7).
+        // Self-contained: nothing is taken from the runtime's copy of the AWS SDK.
         externalModules: [],
       },
     });

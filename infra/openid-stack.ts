@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ENV } from '../functions/shared/names.ts';
 import type { DeploymentConfig } from './config.ts';
 import { LoginAlarms } from './login-alarms.ts';
 import { LoginApi } from './login-api.ts';
@@ -36,10 +37,10 @@ export class OpenidStack extends Stack {
       environment: {
         // The name, not a partial ARN, for an imported-by-name secret: Secrets Manager
         // resolves a name exactly, whereas a suffix-less ARN is matched by guesswork.
-        WECHAT_SECRET_ID: config.secretName ?? secret.secretArn,
-        ...optional('WECHAT_API_BASE_URL', config.wechatApiBaseUrl),
-        ...optional('WECHAT_TIMEOUT_MS', config.wechatTimeoutMs),
-        ...optional('SECRET_CACHE_TTL_SECONDS', config.secretCacheTtlSeconds),
+        [ENV.secretId]: config.secretName ?? secret.secretArn,
+        ...optional(ENV.wechatApiBaseUrl, config.wechatApiBaseUrl),
+        ...optional(ENV.wechatTimeoutMs, config.wechatTimeoutMs),
+        ...optional(ENV.secretCacheTtlSeconds, config.secretCacheTtlSeconds),
       },
     });
     // GetSecretValue only (not grantRead, which adds DescribeSecret the function never calls).

@@ -1,3 +1,4 @@
+import { METRICS } from '../shared/names.ts';
 import type { Logger } from './log.ts';
 
 /** What one request did, for its log line and its metrics. */
@@ -18,16 +19,14 @@ export interface LoginRecord {
   readonly error?: unknown;
 }
 
-export const METRIC_NAMESPACE = 'WeappOpenid';
-
 // The EMF directives are the same on every line: built once, not per request.
 const directive = (metrics: { Name: string; Unit: string }[]) => [
-  { Namespace: METRIC_NAMESPACE, Dimensions: [['service', 'outcome']], Metrics: metrics },
+  { Namespace: METRICS.namespace, Dimensions: [[...METRICS.dimensions]], Metrics: metrics },
 ];
-const LOGINS_ONLY = directive([{ Name: 'Logins', Unit: 'Count' }]);
+const LOGINS_ONLY = directive([{ Name: METRICS.logins, Unit: 'Count' }]);
 const WITH_LATENCY = directive([
-  { Name: 'Logins', Unit: 'Count' },
-  { Name: 'WechatLatency', Unit: 'Milliseconds' },
+  { Name: METRICS.logins, Unit: 'Count' },
+  { Name: METRICS.wechatLatency, Unit: 'Milliseconds' },
 ]);
 
 /**
@@ -47,14 +46,14 @@ export function writeLoginRecord(log: Logger, service: string, record: LoginReco
     durationMs: round(record.durationMs),
     wechatCalls: record.wechatCalls,
     wechatMs: round(record.wechatMs),
-    ...(calledWechat && { WechatLatency: round(record.wechatMs) }),
+    ...(calledWechat && { [METRICS.wechatLatency]: round(record.wechatMs) }),
     ...(record.errcode !== undefined && { errcode: record.errcode }),
     ...(record.appId !== undefined && { appId: record.appId }),
     ...(record.openid !== undefined && { openid: maskOpenid(record.openid) }),
     ...(record.reason !== undefined && { reason: record.reason }),
     ...(record.error !== undefined && { error: record.error }),
     service,
-    Logins: 1,
+    [METRICS.logins]: 1,
     _aws: { Timestamp: Date.now(), CloudWatchMetrics: calledWechat ? WITH_LATENCY : LOGINS_ONLY },
   });
 }

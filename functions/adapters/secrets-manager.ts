@@ -1,5 +1,6 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LoginError, misconfigured } from '../domain/errors.ts';
+import { SECRETS_MANAGER } from '../shared/budgets.ts';
 import { HttpFailure, send } from './http.ts';
 import { Sha256 } from './sha256.ts';
 
@@ -48,9 +49,9 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
     credentials: options.credentials,
     sha256: Sha256,
   });
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const budgetMs = options.budgetMs ?? 6000;
-  const maxAttempts = options.maxAttempts ?? 3;
+  const timeoutMs = options.timeoutMs ?? SECRETS_MANAGER.callMs;
+  const budgetMs = options.budgetMs ?? SECRETS_MANAGER.totalMs;
+  const maxAttempts = options.maxAttempts ?? SECRETS_MANAGER.attempts;
   const { endpoint } = options;
 
   return async (secretId) => {

@@ -1,5 +1,6 @@
 import { LoginError, misconfigured } from '../domain/errors.ts';
 import type { LoginTrace, Session, WechatClient } from '../domain/ports.ts';
+import { WECHAT, wechatTotalMs } from '../shared/budgets.ts';
 import { HttpFailure, type HttpResponse, send } from './http.ts';
 
 export interface WechatClientOptions {
@@ -51,10 +52,11 @@ const KNOWN: Record<number, () => LoginError> = {
  * "system busy" (-1), and connections that failed before the request went out.
  */
 export function createWechatClient(options: WechatClientOptions): WechatClient {
-  const maxAttempts = options.maxAttempts ?? 3;
-  const budgetMs = options.budgetMs ?? options.timeoutMs + 1500;
-  const retryDelayMs = options.retryDelayMs ?? 150;
-  const connectTimeoutMs = options.connectTimeoutMs ?? Math.min(options.timeoutMs, 1500);
+  const maxAttempts = options.maxAttempts ?? WECHAT.attempts;
+  const budgetMs = options.budgetMs ?? wechatTotalMs(options.timeoutMs);
+  const retryDelayMs = options.retryDelayMs ?? WECHAT.retryDelayMs;
+  const connectTimeoutMs =
+    options.connectTimeoutMs ?? Math.min(options.timeoutMs, WECHAT.connectMs);
   const endpoint = new URL('sns/jscode2session', withTrailingSlash(options.baseUrl));
 
   return {

@@ -16,6 +16,7 @@ export type ProblemCode =
   | 'upstream_error'
   | 'misconfigured'
   | 'secret_unavailable'
+  | 'session_unavailable'
   | 'internal_error';
 
 export interface LoginErrorOptions {

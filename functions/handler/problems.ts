@@ -29,6 +29,11 @@ const PROBLEMS: Record<ProblemCode | RouteProblemCode, ProblemSpec> = {
     title: 'The backend cannot read its credentials',
     retryAfterSeconds: 5,
   },
+  session_unavailable: {
+    status: 503,
+    title: 'The session could not be signed',
+    retryAfterSeconds: 2,
+  },
   internal_error: { status: 500, title: 'Internal error' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },

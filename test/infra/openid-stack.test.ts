@@ -51,7 +51,7 @@ function alarmOn(
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 describe('the login function', () => {
-  it('runs Node.js 24 on arm64 with 256 MB and a 25 s timeout', () => {
+  it('runs Node.js 24 on arm64 with 256 MB and a 29 s timeout (the worst path of its budgets, plus headroom)', () => {
     // Prepare
     const { template } = synth();
 
@@ -64,7 +64,7 @@ describe('the login function', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 256,
-      Timeout: 25,
+      Timeout: 29,
       Handler: 'index.handler',
     });
   });
@@ -453,14 +453,19 @@ describe('the alarms', () => {
       service,
       { Name: 'outcome', Value: 'secret_unavailable' },
     ]);
+    const sessionUnavailable = alarmOn(json, 'WeappOpenid', 'Logins', [
+      service,
+      { Name: 'outcome', Value: 'session_unavailable' },
+    ]);
 
     // Assess
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     expect(errors).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(throttles).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(api5xx).toMatchObject({ ...every5Minutes, Threshold: 5 });
     expect(misconfigured).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(secretUnavailable).toMatchObject({ ...every5Minutes, Threshold: 1 });
+    expect(sessionUnavailable).toMatchObject({ ...every5Minutes, Threshold: 1 });
   });
 
   it('notify nobody by default', () => {
@@ -497,7 +502,7 @@ describe('the alarms', () => {
       },
     });
     const alarms = Object.values(resourcesOf(json, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     }

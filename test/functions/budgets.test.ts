@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_GATEWAY_INTEGRATION_LIMIT_MS,
+  FUNCTION_TIMEOUT_SECONDS,
+  KMS,
+  SECRETS_MANAGER,
+  WECHAT,
+  wechatTotalMs,
+  worstCaseLoginMs,
+} from '../../functions/shared/budgets.ts';
+
+describe('the request budgets', () => {
+  it('fit the worst login, at the largest WeChat timeout, inside the function timeout', () => {
+    // Prepare: the slowest path written out step by step, independently of worstCaseLoginMs.
+    const exchange = WECHAT.maxTimeoutMs + WECHAT.retryAllowanceMs;
+    const slowest =
+      SECRETS_MANAGER.totalMs + exchange + SECRETS_MANAGER.totalMs + exchange + KMS.totalMs;
+
+    // Act
+    const worst = worstCaseLoginMs(WECHAT.maxTimeoutMs);
+
+    // Assess
+    expect(worst).toBe(slowest);
+    expect(worst).toBeLessThan(FUNCTION_TIMEOUT_SECONDS * 1000);
+  });
+
+  it('end the function before API Gateway gives up on it', () => {
+    expect(FUNCTION_TIMEOUT_SECONDS * 1000).toBeLessThan(API_GATEWAY_INTEGRATION_LIMIT_MS);
+  });
+
+  it('keep every retry loop within its total', () => {
+    expect(SECRETS_MANAGER.callMs * SECRETS_MANAGER.attempts).toBeLessThanOrEqual(
+      SECRETS_MANAGER.totalMs,
+    );
+    expect(KMS.callMs).toBeLessThan(KMS.totalMs);
+    expect(WECHAT.connectMs).toBeLessThanOrEqual(WECHAT.retryAllowanceMs);
+  });
+
+  it('answer the documented bounds with the default configuration', () => {
+    // README: a Secrets Manager outage within 6.5 s, an unreachable WeChat within 4.5 s,
+    // and a session that cannot be signed within 5 s of WeChat's answer.
+    expect(SECRETS_MANAGER.totalMs).toBeLessThanOrEqual(6500);
+    expect(wechatTotalMs(WECHAT.defaultTimeoutMs)).toBeLessThanOrEqual(4500);
+    expect(KMS.totalMs).toBeLessThanOrEqual(5000);
+  });
+});
