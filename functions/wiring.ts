@@ -41,7 +41,7 @@ export function credentialSource(
         const { appId, appSecret } = credentials;
         return createStaticSource(parseSecretValue(JSON.stringify({ appId, appSecret })));
       } catch (error) {
-        const reason = error instanceof LoginError ? error.logDetail : undefined;
+        const reason = error instanceof LoginError ? error.reason : undefined;
         throw new ConfigError(
           `WECHAT_APP_ID/WECHAT_APP_SECRET are not usable: ${reason ?? 'unknown reason'}.`,
         );

@@ -8,6 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { ProblemCode } from '../functions/domain/errors.ts';
+import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
 
 /** What the endpoint answered. */
 export interface Answer {
@@ -61,37 +63,62 @@ export function diagnose(outcome: Outcome, options: DiagnoseOptions = {}): Diagn
   );
 }
 
+const HEALTHY_REJECTION = (code: string): Diagnosis =>
+  healthy(
+    `Healthy: WeChat accepted the AppID and AppSecret and rejected the made-up code (${code}), so the endpoint, the secret and the credentials are wired.`,
+  );
+const NO_WECHAT = (code: string, ref: string): Diagnosis =>
+  unhealthy(
+    `The function gets no usable answer from WeChat (${code}): check that it can reach api.weixin.qq.com (or WECHAT_API_BASE_URL), then retry.${ref}`,
+  );
+const WRONG_PATH = (): Diagnosis => unhealthy('Wrong path: the URL must end with /openid.');
+
+/**
+ * A verdict for every problem code the endpoint can answer, so a new code cannot be
+ * forgotten here: the table must name it.
+ */
+const VERDICTS = {
+  invalid_code: () => HEALTHY_REJECTION('invalid_code'),
+  code_used: () => HEALTHY_REJECTION('code_used'),
+  misconfigured: (_detail, ref) =>
+    unhealthy(
+      `WeChat rejected the AppID/AppSecret, the secret is malformed, or the session signing key is unusable: ${FIX_SECRET}; for the key, see the function log line's reason.${ref}`,
+    ),
+  secret_unavailable: (_detail, ref) =>
+    unhealthy(
+      `The function cannot read its secret: check that it exists, that WECHAT_SECRET_ID names it, and that a customer-managed KMS key (if any) lets the function's role decrypt.${ref}`,
+    ),
+  session_unavailable: (_detail, ref) =>
+    unhealthy(
+      `WeChat accepted the credentials, but the function could not sign a session token with KMS (throttled or unreachable): retry; if it persists, check the key and the account's KMS request quota.${ref}`,
+    ),
+  appid_mismatch: (detail, ref) =>
+    unhealthy(
+      `The backend serves other AppIDs: ${detail} Pass --appid with a configured one, or fix the secret.${ref}`,
+    ),
+  upstream_timeout: (_detail, ref) => NO_WECHAT('upstream_timeout', ref),
+  upstream_error: (_detail, ref) => NO_WECHAT('upstream_error', ref),
+  upstream_busy: (_detail, ref) => NO_WECHAT('upstream_busy', ref),
+  // WeChat's verdicts on a made-up code that it could not have given: not a healthy answer.
+  user_blocked: (detail, ref) => unhealthy(`The endpoint answered user_blocked: ${detail}${ref}`),
+  rate_limited: (detail, ref) => unhealthy(`The endpoint answered rate_limited: ${detail}${ref}`),
+  invalid_request: (detail, ref) =>
+    unhealthy(`The endpoint refused the doctor's request (invalid_request): ${detail}${ref}`),
+  payload_too_large: (detail, ref) =>
+    unhealthy(`The endpoint answered payload_too_large: ${detail}${ref}`),
+  internal_error: (detail, ref) =>
+    unhealthy(`The endpoint answered internal_error: ${detail}${ref}`),
+  not_found: WRONG_PATH,
+  method_not_allowed: WRONG_PATH,
+} satisfies Record<ProblemCode | RouteProblemCode, (detail: string, ref: string) => Diagnosis>;
+
 function problemDiagnosis(code: string, detail: string, ref: string): Diagnosis {
-  switch (code) {
-    case 'invalid_code':
-    case 'code_used':
-      return healthy(
-        `Healthy: WeChat accepted the AppID and AppSecret and rejected the made-up code (${code}), so the endpoint, the secret and the credentials are wired.`,
-      );
-    case 'misconfigured':
-      return unhealthy(
-        `WeChat rejected the AppID/AppSecret, or the secret is malformed: ${FIX_SECRET}.${ref}`,
-      );
-    case 'secret_unavailable':
-      return unhealthy(
-        `The function cannot read its secret: check that it exists, that WECHAT_SECRET_ID names it, and that a customer-managed KMS key (if any) lets the function's role decrypt.${ref}`,
-      );
-    case 'appid_mismatch':
-      return unhealthy(
-        `The backend serves other AppIDs: ${detail} Pass --appid with a configured one, or fix the secret.${ref}`,
-      );
-    case 'upstream_timeout':
-    case 'upstream_error':
-    case 'upstream_busy':
-      return unhealthy(
-        `The function gets no usable answer from WeChat (${code}): check that it can reach api.weixin.qq.com (or WECHAT_API_BASE_URL), then retry.${ref}`,
-      );
-    case 'not_found':
-    case 'method_not_allowed':
-      return unhealthy('Wrong path: the URL must end with /openid.');
-    default:
-      return unhealthy(`The endpoint answered ${code}: ${detail}${ref}`);
-  }
+  const verdict = Object.hasOwn(VERDICTS, code)
+    ? VERDICTS[code as keyof typeof VERDICTS]
+    : undefined;
+  return verdict
+    ? verdict(detail, ref)
+    : unhealthy(`The endpoint answered ${code}: ${detail}${ref}`);
 }
 
 /** API Gateway's own answers are `{"message": "..."}`, never problem+json. */

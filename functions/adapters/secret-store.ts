@@ -64,11 +64,7 @@ export function createSecretStore(options: SecretStoreOptions): CredentialSource
         };
         return serve(cached);
       }
-      throw new LoginError(
-        'secret_unavailable',
-        'The backend cannot read its credentials right now. Retry after Retry-After seconds.',
-        { cause: error, logDetail: reason },
-      );
+      throw new LoginError('secret_unavailable', { cause: error, reason });
     }
     const registry = parseSecretValue(raw);
     cached = { registry, expiresAt: now() + options.ttlMs };

@@ -1,4 +1,4 @@
-import { LoginError, misconfigured } from '../domain/errors.ts';
+import { LoginError, type ProblemCode } from '../domain/errors.ts';
 import type { LoginTrace, Session, WechatClient } from '../domain/ports.ts';
 import { WECHAT, wechatTotalMs } from '../shared/budgets.ts';
 import { HttpFailure, type HttpResponse, send } from './http.ts';
@@ -19,32 +19,12 @@ export interface WechatClientOptions {
 /** WeChat's answers for a wrong or missing AppID/AppSecret. */
 const CREDENTIAL_ERRCODES: ReadonlySet<number> = new Set([40013, 40125, 41002, 41004]);
 
-const KNOWN: Record<number, () => LoginError> = {
-  40029: () =>
-    new LoginError(
-      'invalid_code',
-      'WeChat rejected the login code: it has expired (codes live 5 minutes) or it was issued for another AppID. ' +
-        'Call wx.login() again and send the new code at once; if this keeps happening, check that the mini program uses the AppID this backend is configured for.',
-      { errcode: 40029 },
-    ),
-  40163: () =>
-    new LoginError(
-      'code_used',
-      'This login code has already been used. A code from wx.login() works once: call wx.login() again for every login.',
-      { errcode: 40163 },
-    ),
-  40226: () =>
-    new LoginError(
-      'user_blocked',
-      'WeChat blocked this login because it rates the user as high-risk. Nothing in the request can change that; the user may try again later.',
-      { errcode: 40226 },
-    ),
-  45011: () =>
-    new LoginError(
-      'rate_limited',
-      "WeChat's per-user login quota for this minute is used up. Wait for Retry-After seconds, then call wx.login() again.",
-      { errcode: 45011 },
-    ),
+/** The errcodes that mean one thing to the caller; -1 (busy) is retried first. */
+const KNOWN: Readonly<Record<number, ProblemCode>> = {
+  40029: 'invalid_code',
+  40163: 'code_used',
+  40226: 'user_blocked',
+  45011: 'rate_limited',
 };
 
 /**
@@ -86,13 +66,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
           const outcome = interpret(response, trace);
           if (outcome !== 'busy') return outcome;
           if (!canRetry(attempt)) {
-            throw new LoginError(
-              'upstream_busy',
-              'WeChat is busy right now (errcode -1). Retry after Retry-After seconds with a new code from wx.login().',
-              {
-                errcode: -1,
-              },
-            );
+            throw new LoginError('upstream_busy', { errcode: -1 });
           }
         } catch (error) {
           if (!(error instanceof HttpFailure)) throw error;
@@ -132,17 +106,11 @@ function interpret(response: HttpResponse, trace: LoginTrace): Session | 'busy' 
     trace.errcode = errcode;
     if (errcode === -1) return 'busy';
     const known = KNOWN[errcode];
-    if (known) throw known();
+    if (known) throw new LoginError(known, { errcode });
     if (CREDENTIAL_ERRCODES.has(errcode)) {
-      throw misconfigured(`WeChat rejected the AppID/AppSecret (errcode ${errcode})`, { errcode });
+      throw new LoginError('misconfigured', { errcode, subject: 'secret' });
     }
-    throw new LoginError(
-      'upstream_error',
-      `WeChat answered with errcode ${errcode}, which this backend does not know how to handle. Retry with a new code from wx.login(); if it persists, tell the operator.`,
-      {
-        errcode,
-      },
-    );
+    throw new LoginError('upstream_error', { errcode });
   }
   const { openid, unionid } = fields;
   if (typeof openid !== 'string' || openid === '')
@@ -162,24 +130,16 @@ function failure(error: HttpFailure): LoginError {
   // Only a request that went out and got no answer in time is a timeout; a connection that
   // never came up means WeChat is unreachable.
   if (error.kind === 'timeout' && error.sent) {
-    return new LoginError(
-      'upstream_timeout',
-      'WeChat did not answer in time. The code may have been used up: call wx.login() again and retry.',
-      { cause: error, logDetail: error.message },
-    );
+    return new LoginError('upstream_timeout', { cause: error, reason: error.message });
   }
-  return new LoginError(
-    'upstream_error',
-    'WeChat could not be reached or broke off the answer. Retry with a new code from wx.login(); if it persists, tell the operator.',
-    { cause: error, logDetail: error.message },
-  );
+  return new LoginError('upstream_error', {
+    cause: error,
+    reason: `WeChat could not be reached or broke off the answer (${error.message})`,
+  });
 }
 
 function upstream(reason: string): never {
-  throw new LoginError(
-    'upstream_error',
-    `${reason}. Retry with a new code from wx.login(); if it persists, tell the operator.`,
-  );
+  throw new LoginError('upstream_error', { reason });
 }
 
 function withTrailingSlash(url: URL): URL {

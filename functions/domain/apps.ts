@@ -15,11 +15,11 @@ export type AppRegistry =
   | { readonly kind: 'apps'; readonly apps: ReadonlyMap<string, string> }
   | { readonly kind: 'any'; readonly defaultAppId: string; readonly appSecret: string };
 
-/** A mini program AppID: `wx` and 16 letters or digits. */
-const APP_ID = /^wx[0-9A-Za-z]{16}$/;
+/** A mini program AppID as WeChat issues them: `wx` and 16 letters or digits. */
+const ISSUED_APP_ID = /^wx[0-9A-Za-z]{16}$/;
 
 /**
- * Parses the secret's JSON value (contract section 4). Throws `misconfigured` with a reason
+ * Parses the secret's JSON value (README, "The secret"). Throws `misconfigured` with a reason
  * that names what is wrong and never quotes the value.
  */
 export function parseSecretValue(raw: string): AppRegistry {
@@ -66,25 +66,20 @@ export function selectApp(registry: AppRegistry, requested: string | undefined):
     if (configured.length === 1 && only !== undefined) {
       return { appId: only, appSecret: registry.apps.get(only) as string };
     }
-    throw new LoginError(
-      'appid_mismatch',
-      `This backend serves several mini programs (${configured.join(', ')}) and the request names none. ` +
-        'Call it with wx.request from the mini program (its Referer carries the AppID) or add "appid" to the JSON body.',
-    );
+    throw new LoginError('appid_mismatch', { configuredAppIds: configured });
   }
   const appSecret = registry.apps.get(requested);
   if (appSecret === undefined) {
-    throw new LoginError(
-      'appid_mismatch',
-      `The request is from AppID ${requested}, but this backend is configured for ${configured.join(', ')}. ` +
-        'The AppID in the mini program (project.config.json or the devtools) must match the one in the backend secret.',
-    );
+    throw new LoginError('appid_mismatch', {
+      configuredAppIds: configured,
+      receivedAppId: requested,
+    });
   }
   return { appId: requested, appSecret };
 }
 
 function checkAppId(appId: unknown, where: string): string {
-  if (typeof appId !== 'string' || !APP_ID.test(appId)) {
+  if (typeof appId !== 'string' || !ISSUED_APP_ID.test(appId)) {
     throw misconfigured(
       `${where} in the secret is not a mini program AppID (wx followed by 16 letters or digits)`,
     );

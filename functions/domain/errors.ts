@@ -1,7 +1,7 @@
 /**
- * Every way a login can fail, as the contract names them. The HTTP status, title and
- * Retry-After of each code live in one table (`functions/handler/problems.ts`); the
- * domain only says *what* went wrong.
+ * Every way a request can fail, as the README's error table names them. A failure is data:
+ * its code plus the facts of what happened. The words people read (status, title, detail,
+ * Retry-After, the log's reason) are rendered in one place, `functions/handler/catalogue.ts`.
  */
 export type ProblemCode =
   | 'invalid_request'
@@ -19,39 +19,66 @@ export type ProblemCode =
   | 'session_unavailable'
   | 'internal_error';
 
-export interface LoginErrorOptions {
+/** Which rule a login request broke (`invalid_request`). */
+export type RequestViolation =
+  | 'body_missing'
+  | 'body_not_base64'
+  | 'body_not_json'
+  | 'body_not_object'
+  | 'code_missing'
+  | 'code_not_string'
+  | 'code_empty'
+  | 'code_too_long'
+  | 'code_alphabet'
+  | 'appid_malformed';
+
+/** What the operator must check when the backend is `misconfigured`. */
+export type ConfigSubject = 'secret' | 'signing_key';
+
+/** The facts of a failure. None of them ever holds the code, the AppSecret or the session_key. */
+export interface FailureFacts {
   /** WeChat's errcode, when WeChat answered with a non-zero one. */
-  errcode?: number;
-  /** What the operator needs to know; logged, never returned. Must not contain secret values. */
-  logDetail?: string;
-  cause?: unknown;
+  readonly errcode?: number;
+  /**
+   * What happened, for the operator (logged as `reason`): an AWS error type, a network
+   * failure, which part of the secret is wrong. Never a secret value or the request's input.
+   */
+  readonly reason?: string;
+  /** `misconfigured`: the secret (default) or the session signing key. */
+  readonly subject?: ConfigSubject;
+  /** `appid_mismatch`: the AppIDs the backend serves, and the one the request named (if any). */
+  readonly configuredAppIds?: readonly string[];
+  readonly receivedAppId?: string;
+  /** `invalid_request`: the rule the request broke. */
+  readonly violation?: RequestViolation;
+  readonly cause?: unknown;
 }
 
-/**
- * A failure the caller is told about. `detail` is shown to the mini program developer, so
- * it must never quote the code, the AppSecret or the session_key.
- */
+/** A failure the caller is told about, as data. */
 export class LoginError extends Error {
   readonly code: ProblemCode;
-  readonly detail: string;
-  readonly errcode: number | undefined;
-  readonly logDetail: string | undefined;
+  readonly facts: FailureFacts;
 
-  constructor(code: ProblemCode, detail: string, options: LoginErrorOptions = {}) {
-    super(`${code}: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ProblemCode, facts: FailureFacts = {}) {
+    super(
+      facts.reason === undefined ? code : `${code}: ${facts.reason}`,
+      facts.cause === undefined ? undefined : { cause: facts.cause },
+    );
     this.name = 'LoginError';
     this.code = code;
-    this.detail = detail;
-    this.errcode = options.errcode;
-    this.logDetail = options.logDetail;
+    this.facts = facts;
+  }
+
+  get errcode(): number | undefined {
+    return this.facts.errcode;
+  }
+
+  get reason(): string | undefined {
+    return this.facts.reason;
   }
 }
 
 /** The secret's value cannot be used; `reason` says why without quoting the value. */
-export function misconfigured(reason: string, options: LoginErrorOptions = {}): LoginError {
-  return new LoginError(
-    'misconfigured',
-    'The backend is misconfigured: the operator must check the WeChat AppID/AppSecret it is configured with (its Secrets Manager secret).',
-    { ...options, logDetail: reason },
-  );
+export function misconfigured(reason: string, facts: FailureFacts = {}): LoginError {
+  return new LoginError('misconfigured', { ...facts, reason });
 }

@@ -39,14 +39,15 @@ export function createHandler(deps: HandlerDeps): Handler {
     let response: APIGatewayProxyStructuredResultV2;
     let outcome = 'ok';
     let openid: string | undefined;
-    let failure: unknown;
+    let failure: { reason?: string; error?: unknown } = {};
     try {
       const session = await deps.login(parseLoginRequest(event), trace);
       openid = session.openid;
       response = success(session);
     } catch (error) {
-      failure = error;
-      ({ code: outcome, response } = problem(error, requestId));
+      const rendered = problem(error, requestId);
+      ({ code: outcome, response } = rendered);
+      failure = logFields(error, rendered.reason);
     }
 
     writeLoginRecord(deps.log, deps.service, {
@@ -60,16 +61,17 @@ export function createHandler(deps: HandlerDeps): Handler {
       ...(trace.errcode !== undefined && { errcode: trace.errcode }),
       ...(trace.appId !== undefined && { appId: trace.appId }),
       ...(openid !== undefined && { openid }),
-      ...logFields(failure),
+      ...failure,
     });
     return response;
   };
 }
 
 /** The operator's side of a failure: the reason, and for the unexpected, the error itself. */
-function logFields(failure: unknown): { reason?: string; error?: unknown } {
-  if (failure === undefined) return {};
-  if (failure instanceof LoginError)
-    return failure.logDetail === undefined ? {} : { reason: failure.logDetail };
+function logFields(
+  failure: unknown,
+  reason: string | undefined,
+): { reason?: string; error?: unknown } {
+  if (failure instanceof LoginError) return reason === undefined ? {} : { reason };
   return { error: failure instanceof Error ? failure : String(failure) };
 }

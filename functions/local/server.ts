@@ -51,7 +51,12 @@ export async function startLocalServer(
         req.resume();
         return writeResult(
           res,
-          problemResponse('not_found', `There is nothing at ${path}: POST to /openid.`, requestId),
+          problemResponse(
+            'not_found',
+            requestId,
+            {},
+            `There is nothing at ${path}: POST to /openid.`,
+          ),
           requestId,
         );
       }
@@ -59,8 +64,9 @@ export async function startLocalServer(
         req.resume();
         const result = problemResponse(
           'method_not_allowed',
-          `Use POST for /openid, not ${req.method}.`,
           requestId,
+          {},
+          `Use POST for /openid, not ${req.method}.`,
         );
         return writeResult(
           res,
@@ -75,7 +81,7 @@ export async function startLocalServer(
       if (!res.headersSent)
         writeResult(
           res,
-          problemResponse('internal_error', 'The local server failed.', requestId),
+          problemResponse('internal_error', requestId, {}, 'The local server failed.'),
           requestId,
         );
     }

@@ -177,7 +177,9 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
     expect(error).toBeInstanceOf(LoginError);
     expect(error).toMatchObject({
       code: 'secret_unavailable',
-      logDetail: expect.stringMatching(/ResourceNotFoundException/),
+      facts: expect.objectContaining({
+        reason: expect.stringMatching(/ResourceNotFoundException/),
+      }),
     });
   });
 
@@ -211,7 +213,7 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
 
     await expect(source.get()).rejects.toMatchObject({
       code: 'misconfigured',
-      logDetail: expect.any(String),
+      facts: expect.objectContaining({ reason: expect.any(String) }),
     });
     await moto.putSecret(id, singleAppSecret());
     expect(secretOf(await source.get())).toBe(APP_SECRET);

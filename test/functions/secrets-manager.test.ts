@@ -102,7 +102,7 @@ describe('GetSecretValue', () => {
 
     await expect(reader()('weapp/app')).rejects.toMatchObject({
       code: 'misconfigured',
-      logDetail: expect.stringMatching(/SecretString/),
+      facts: expect.objectContaining({ reason: expect.stringMatching(/SecretString/) }),
     });
     expect(seen).toHaveLength(1);
   });

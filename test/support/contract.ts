@@ -1,11 +1,13 @@
 /**
- * The contract's answer shapes (CONTRACT.md section 1) as a checker, written from the contract
- * rather than from functions/handler/problems.ts, so that tests comparing against it catch a
+ * The endpoint's answer shapes (README, "The endpoint") as a checker, written from the README
+ * rather than from functions/handler/catalogue.ts, so that tests comparing against it catch a
  * drift in either. Used by the property tests and the load test.
  */
+import type { ProblemCode } from '../../functions/domain/errors.ts';
+import type { RouteProblemCode } from '../../functions/handler/catalogue.ts';
 
-/** Status of every problem `code` the contract names. */
-export const CONTRACT_STATUS: Readonly<Record<string, number>> = {
+/** Status of every problem `code` the README names. */
+export const CONTRACT_STATUS = {
   invalid_request: 400,
   payload_too_large: 413,
   appid_mismatch: 400,
@@ -18,20 +20,22 @@ export const CONTRACT_STATUS: Readonly<Record<string, number>> = {
   upstream_error: 502,
   misconfigured: 500,
   secret_unavailable: 503,
+  session_unavailable: 503,
   internal_error: 500,
-};
+} as const satisfies Record<ProblemCode, number>;
 
 /** Answered only by the local server (API Gateway answers these itself in the cloud). */
-export const LOCAL_ROUTE_STATUS: Readonly<Record<string, number>> = {
+export const LOCAL_ROUTE_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
-};
+} as const satisfies Record<RouteProblemCode, number>;
 
 /** Codes whose answer must carry `Retry-After` (in seconds). */
 export const RETRY_AFTER_CODES: ReadonlySet<string> = new Set([
   'rate_limited',
   'upstream_busy',
   'secret_unavailable',
+  'session_unavailable',
 ]);
 
 const PROBLEM_KEYS = new Set(['type', 'title', 'status', 'detail', 'code', 'errcode', 'requestId']);
@@ -105,7 +109,7 @@ export function checkAnswer(
       violations.push(`problem ${key} is not a non-empty string`);
   }
   const code = String(fields.code);
-  const table = options.localRoutes
+  const table: Readonly<Record<string, number>> = options.localRoutes
     ? { ...CONTRACT_STATUS, ...LOCAL_ROUTE_STATUS }
     : CONTRACT_STATUS;
   const expected = Object.hasOwn(table, code) ? table[code] : undefined;

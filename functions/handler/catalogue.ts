@@ -1,0 +1,160 @@
+import type { FailureFacts, ProblemCode, RequestViolation } from '../domain/errors.ts';
+import { MAX_BODY_BYTES, MAX_CODE_LENGTH } from './request.ts';
+
+/** Codes that only the local server answers with; API Gateway answers these itself in the cloud. */
+export type RouteProblemCode = 'not_found' | 'method_not_allowed';
+
+/** What people read about a failure: the mini program developer (detail) and the operator (reason). */
+export interface ProblemWords {
+  readonly status: number;
+  readonly title: string;
+  readonly retryAfterSeconds?: number;
+  /** For the mini program developer: what to fix. Never quotes the input or a secret. */
+  readonly detail: (facts: FailureFacts) => string;
+  /** For the operator, in the log line; defaults to the facts' own `reason`. */
+  readonly reason?: (facts: FailureFacts) => string | undefined;
+}
+
+/** Seconds in `Retry-After`, said once for the header and the sentence. */
+const RETRY_AFTER = { rateLimited: 60, busy: 2, secret: 5, session: 2 } as const;
+
+const USAGE = 'Send a JSON body {"code": "<the code from wx.login()>"}.';
+const NEW_CODE = 'call wx.login() again and send the new code';
+const TELL_OPERATOR = `Retry with a new code from wx.login(); if it persists, tell the operator.`;
+
+const VIOLATIONS: Record<RequestViolation, string> = {
+  body_missing: `The request body is missing. ${USAGE}`,
+  body_not_base64: `The request body is marked as base64 but is not valid base64. ${USAGE}`,
+  body_not_json: `The request body is not valid JSON. ${USAGE}`,
+  body_not_object: `The request body must be a JSON object. ${USAGE}`,
+  code_missing: `The request body has no "code". ${USAGE}`,
+  code_not_string: `"code" must be a string. ${USAGE}`,
+  code_empty: '"code" is empty. Call wx.login() and send the code it returns.',
+  code_too_long: `"code" is longer than ${MAX_CODE_LENGTH} characters, so it is not a code from wx.login().`,
+  code_alphabet:
+    '"code" may only contain letters, digits, "_" and "-". Send the code from wx.login() unchanged.',
+  appid_malformed: '"appid" must be a mini program AppID such as wx4f4bc4dec97d474b.',
+};
+
+const SUBJECTS = {
+  secret: 'the WeChat AppID/AppSecret it is configured with (its Secrets Manager secret)',
+  signing_key:
+    'the session signing key (its KMS key: that it exists, is enabled, and the function may use it)',
+} as const;
+
+/**
+ * The one catalogue of failures: for every code, its HTTP status, title, Retry-After and the
+ * sentence the developer reads. Adapters only report what happened; this says it to people.
+ */
+export const CATALOGUE = {
+  invalid_request: {
+    status: 400,
+    title: 'The request is not a valid login request',
+    detail: ({ violation }) => (violation ? VIOLATIONS[violation] : USAGE),
+  },
+  payload_too_large: {
+    status: 413,
+    title: 'The request body is too large',
+    detail: () => `The request body is larger than ${MAX_BODY_BYTES} bytes. ${USAGE}`,
+  },
+  appid_mismatch: {
+    status: 400,
+    title: 'The mini program AppID does not match the backend',
+    detail: ({ configuredAppIds = [], receivedAppId }) =>
+      receivedAppId === undefined
+        ? `This backend serves several mini programs (${configuredAppIds.join(', ')}) and the request names none. ` +
+          'Call it with wx.request from the mini program (its Referer carries the AppID) or add "appid" to the JSON body.'
+        : `The request is from AppID ${receivedAppId}, but this backend is configured for ${configuredAppIds.join(', ')}. ` +
+          'The AppID in the mini program (project.config.json or the devtools) must match the one in the backend secret.',
+  },
+  invalid_code: {
+    status: 400,
+    title: 'The login code is invalid or expired',
+    detail: () =>
+      `WeChat rejected the login code: it has expired (codes live 5 minutes) or it was issued for another AppID. ` +
+      `Call wx.login() again and send the new code at once; if this keeps happening, check that the mini program uses the AppID this backend is configured for.`,
+  },
+  code_used: {
+    status: 400,
+    title: 'The login code has already been used',
+    detail: () =>
+      'This login code has already been used. A code from wx.login() works once: call wx.login() again for every login.',
+  },
+  user_blocked: {
+    status: 403,
+    title: 'WeChat blocked this user',
+    detail: () =>
+      'WeChat blocked this login because it rates the user as high-risk. Nothing in the request can change that; the user may try again later.',
+  },
+  rate_limited: {
+    status: 429,
+    title: 'Too many logins for this user',
+    retryAfterSeconds: RETRY_AFTER.rateLimited,
+    detail: () =>
+      `WeChat's per-user login quota for this minute is used up. Wait ${RETRY_AFTER.rateLimited} seconds, then ${NEW_CODE}.`,
+  },
+  upstream_busy: {
+    status: 503,
+    title: 'WeChat is busy',
+    retryAfterSeconds: RETRY_AFTER.busy,
+    detail: () =>
+      `WeChat is busy right now (errcode -1). Wait ${RETRY_AFTER.busy} seconds, then ${NEW_CODE}.`,
+  },
+  upstream_timeout: {
+    status: 504,
+    title: 'WeChat did not answer in time',
+    detail: () => `WeChat did not answer in time. The code may have been used up: ${NEW_CODE}.`,
+  },
+  upstream_error: {
+    status: 502,
+    title: 'WeChat gave an unusable answer',
+    // The reason is safe to show here: it describes WeChat's answer, never the request.
+    detail: ({ reason, errcode }) => `${upstreamReason(reason, errcode)}. ${TELL_OPERATOR}`,
+    reason: ({ reason, errcode }) => upstreamReason(reason, errcode),
+  },
+  misconfigured: {
+    status: 500,
+    title: 'The backend is misconfigured',
+    detail: ({ subject = 'secret' }) =>
+      `The backend is misconfigured: the operator must check ${SUBJECTS[subject]}.`,
+    reason: ({ reason, errcode }) =>
+      reason ??
+      (errcode === undefined
+        ? undefined
+        : `WeChat rejected the AppID/AppSecret (errcode ${errcode})`),
+  },
+  secret_unavailable: {
+    status: 503,
+    title: 'The backend cannot read its credentials',
+    retryAfterSeconds: RETRY_AFTER.secret,
+    detail: () =>
+      `The backend cannot read its credentials right now. Wait ${RETRY_AFTER.secret} seconds, then ${NEW_CODE}.`,
+  },
+  session_unavailable: {
+    status: 503,
+    title: 'The session could not be signed',
+    retryAfterSeconds: RETRY_AFTER.session,
+    detail: () =>
+      `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
+  },
+  internal_error: {
+    status: 500,
+    title: 'Internal error',
+    detail: () =>
+      'Something unexpected went wrong. Retry later; the operator can find this request in the logs by its requestId.',
+  },
+  not_found: { status: 404, title: 'Not found', detail: () => 'There is nothing at this path.' },
+  method_not_allowed: {
+    status: 405,
+    title: 'Method not allowed',
+    detail: () => 'This path does not take that method.',
+  },
+} as const satisfies Record<ProblemCode | RouteProblemCode, ProblemWords>;
+
+/** What was wrong with WeChat's answer; an unknown errcode is reported as such. */
+function upstreamReason(reason: string | undefined, errcode: number | undefined): string {
+  if (reason !== undefined) return reason;
+  return errcode === undefined
+    ? 'WeChat could not be reached'
+    : `WeChat answered with errcode ${errcode}, which this backend does not know how to handle`;
+}
