@@ -4,7 +4,7 @@
  */
 import { createLogger } from './adapters/log.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createApp, credentialSource } from './wiring.ts';
+import { createApiHandler, credentialSource } from './wiring.ts';
 
 const config = loadConfig(process.env);
 if (config.credentials.kind !== 'secret') {
@@ -18,7 +18,7 @@ const credentials = credentialSource(config, log);
 // request joins it. A failure here is answered (and logged) by that request.
 credentials.get().catch(() => {});
 
-export const handler = createApp(
+export const handler = createApiHandler(
   config,
   log,
   credentials,

@@ -1,4 +1,3 @@
-import type { Logger } from './adapters/log.ts';
 import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import {
   type AwsCredentials,
@@ -10,8 +9,8 @@ import { type Config, ConfigError } from './config.ts';
 import { parseSecretValue } from './domain/apps.ts';
 import { LoginError } from './domain/errors.ts';
 import { createLogin } from './domain/login.ts';
-import type { CredentialSource } from './domain/ports.ts';
-import { createHandler, type Handler } from './handler/http-handler.ts';
+import type { CredentialSource, Logger } from './domain/ports.ts';
+import { type ApiHandler, createHandler } from './handler/http-handler.ts';
 
 /**
  * The credential source a configuration asks for: Secrets Manager behind the cache, or the
@@ -54,12 +53,12 @@ export function credentialSource(
 }
 
 /** The handler with its real dependencies. */
-export function createApp(
+export function createApiHandler(
   config: Config,
   log: Logger,
   credentials: CredentialSource,
   service: string,
-): Handler {
+): ApiHandler {
   const wechat = createWechatClient({
     baseUrl: config.wechatBaseUrl,
     timeoutMs: config.wechatTimeoutMs,

@@ -59,7 +59,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: 'the openid logged unmasked',
-    file: 'functions/adapters/login-record.ts',
+    file: 'functions/handler/login-record.ts',
     from: 'openid: maskOpenid(record.openid)',
     to: 'openid: record.openid',
   },

@@ -1,12 +1,6 @@
-/** Structured JSON logs, one object per line on stdout, as CloudWatch Logs and EMF expect. */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-  /** Writes a prepared record as one line. */
-  write(record: Record<string, unknown>): void;
-}
+import type { Logger } from '../domain/ports.ts';
 
+/** Structured JSON logs, one object per line on stdout, as CloudWatch Logs and EMF expect. */
 export type LineWriter = (line: string) => void;
 
 // Written straight to stdout: console.* in Lambda prefixes each line, which EMF cannot parse.

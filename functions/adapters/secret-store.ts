@@ -1,7 +1,6 @@
 import { type AppRegistry, parseSecretValue } from '../domain/apps.ts';
 import { LoginError } from '../domain/errors.ts';
-import type { CredentialSource } from '../domain/ports.ts';
-import type { Logger } from './log.ts';
+import type { CredentialSource, Logger } from '../domain/ports.ts';
 
 export interface SecretStoreOptions {
   /** Reads the secret's raw value. */

@@ -27,3 +27,12 @@ export interface CredentialSource {
   /** Reads the secret now, bypassing the cache (after WeChat rejected the credentials). */
   refresh(): Promise<AppRegistry>;
 }
+
+/** Structured logs: one JSON object per line. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** Writes a prepared record as one line. */
+  write(record: Record<string, unknown>): void;
+}

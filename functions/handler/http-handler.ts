@@ -3,11 +3,10 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { Logger } from '../adapters/log.ts';
-import { writeLoginRecord } from '../adapters/login-record.ts';
 import { LoginError } from '../domain/errors.ts';
 import type { Login } from '../domain/login.ts';
-import type { LoginTrace } from '../domain/ports.ts';
+import type { Logger, LoginTrace } from '../domain/ports.ts';
+import { writeLoginRecord } from './login-record.ts';
 import { problem, success } from './problems.ts';
 import { parseLoginRequest } from './request.ts';
 
@@ -18,7 +17,7 @@ export interface HandlerDeps {
   readonly service: string;
 }
 
-export type Handler = (
+export type ApiHandler = (
   event: APIGatewayProxyEventV2,
   context?: Pick<Context, 'awsRequestId'>,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -27,7 +26,7 @@ export type Handler = (
  * The primary adapter: parse, log in, answer. It never throws; every failure becomes the
  * contract's problem response and exactly one log line.
  */
-export function createHandler(deps: HandlerDeps): Handler {
+export function createHandler(deps: HandlerDeps): ApiHandler {
   let coldStart = true;
   return async (event, context) => {
     const started = performance.now();

@@ -5,11 +5,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '../adapters/log.ts';
+import { createLogger } from '../adapters/log.ts';
 import { createStaticSource } from '../adapters/secret-store.ts';
 import { type Config, loadConfig } from '../config.ts';
+import type { Logger } from '../domain/ports.ts';
 import { problemResponse } from '../handler/problems.ts';
-import { createApp, credentialSource } from '../wiring.ts';
+import { createApiHandler, credentialSource } from '../wiring.ts';
 import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
 import {
   SANDBOX_APP_SECRET,
@@ -31,7 +32,7 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const sandbox = config.credentials.kind === 'sandbox' ? await startSandboxWechat() : undefined;
   const handler = sandbox
-    ? createApp(
+    ? createApiHandler(
         { ...config, wechatBaseUrl: sandbox.url },
         log,
         createStaticSource({
@@ -41,7 +42,7 @@ export async function startLocalServer(
         }),
         'weapp-openid-local',
       )
-    : createApp(config, log, credentialSource(config, log), 'weapp-openid-local');
+    : createApiHandler(config, log, credentialSource(config, log), 'weapp-openid-local');
 
   const server = http.createServer(async (req, res) => {
     const requestId = newRequestId();

@@ -15,7 +15,7 @@ import { createStaticSource } from '../../functions/adapters/secret-store.ts';
 import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
 import { createLogin } from '../../functions/domain/login.ts';
-import { createHandler, type Handler } from '../../functions/handler/http-handler.ts';
+import { type ApiHandler, createHandler } from '../../functions/handler/http-handler.ts';
 import { checkAnswer, findLeaks } from '../support/contract.ts';
 import { type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
 import {
@@ -55,7 +55,7 @@ const answers: Record<keyof typeof tried, Map<string, number>> = {
 };
 
 interface Harness {
-  readonly handler: Handler;
+  readonly handler: ApiHandler;
   /** The log lines of the current invocation. */
   readonly lines: string[];
 }

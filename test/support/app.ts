@@ -1,8 +1,8 @@
-import { createLogger, type Logger } from '../../functions/adapters/log.ts';
+import { createLogger } from '../../functions/adapters/log.ts';
 import { createSecretStore } from '../../functions/adapters/secret-store.ts';
 import { loadConfig } from '../../functions/config.ts';
-import type { CredentialSource } from '../../functions/domain/ports.ts';
-import { createApp } from '../../functions/wiring.ts';
+import type { CredentialSource, Logger } from '../../functions/domain/ports.ts';
+import { createApiHandler } from '../../functions/wiring.ts';
 import { type FakeWechat, startFakeWechat } from './fake-wechat.ts';
 import { singleAppSecret } from './fixtures.ts';
 
@@ -16,7 +16,7 @@ export interface TestApp {
   readonly wechat: FakeWechat;
   readonly secret: TestSecret;
   readonly lines: Record<string, unknown>[];
-  readonly handler: ReturnType<typeof createApp>;
+  readonly handler: ReturnType<typeof createApiHandler>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startTestApp(
     wechat,
     secret,
     lines,
-    handler: createApp(config, log, credentials, 'test'),
+    handler: createApiHandler(config, log, credentials, 'test'),
     close: () => wechat.close(),
   };
 }

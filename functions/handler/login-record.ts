@@ -1,5 +1,5 @@
+import type { Logger } from '../domain/ports.ts';
 import { METRICS } from '../shared/names.ts';
-import type { Logger } from './log.ts';
 
 /** What one request did, for its log line and its metrics. */
 export interface LoginRecord {
