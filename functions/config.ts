@@ -12,9 +12,32 @@ export type CredentialConfig =
   | { readonly kind: 'env'; readonly appId: string; readonly appSecret: string }
   | { readonly kind: 'sandbox' };
 
+/** Where an AWS service is called: the region, and the endpoint the SDK would pick. */
+export interface AwsTarget {
+  readonly region: string;
+  readonly endpoint: URL;
+}
+
+/**
+ * Session tokens: off, signed by a KMS key, or (the sandbox, decided by the local server)
+ * by an in-memory key. `issuer` is undefined when the local server derives it from its port.
+ */
+export type SessionConfig =
+  | { readonly kind: 'off'; readonly ttlSeconds: number }
+  | {
+      readonly kind: 'kms';
+      readonly keyId: string;
+      /** Retired keys still published in the JWKS, so their tokens verify until they expire. */
+      readonly publishedKeyIds: readonly string[];
+      readonly issuer: string | undefined;
+      readonly ttlSeconds: number;
+      readonly kms: AwsTarget;
+    };
+
 /** The configuration (README, "Configuration"), validated. */
 export interface Config {
   readonly credentials: CredentialConfig;
+  readonly sessions: SessionConfig;
   readonly wechatBaseUrl: URL;
   readonly wechatTimeoutMs: number;
   readonly secretTtlMs: number;
@@ -36,6 +59,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     credentials: credentialConfig(env),
+    sessions: sessionConfig(env),
     wechatBaseUrl: url(env, ENV.wechatApiBaseUrl, 'https://api.weixin.qq.com'),
     wechatTimeoutMs: integer(
       env,
@@ -59,9 +83,13 @@ function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
         'Set either WECHAT_SECRET_ID or WECHAT_APP_ID/WECHAT_APP_SECRET, not both.',
       );
     }
-    const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-    if (!region) throw new ConfigError('AWS_REGION is required with WECHAT_SECRET_ID.');
-    return { kind: 'secret', secretId, region, endpoint: secretsManagerEndpoint(region, env) };
+    const region = awsRegion(env, ENV.secretId);
+    return {
+      kind: 'secret',
+      secretId,
+      region,
+      endpoint: awsEndpoint('secretsmanager', region, env),
+    };
   }
   if (appId || appSecret) {
     if (!appId) throw new ConfigError('WECHAT_APP_ID is required with WECHAT_APP_SECRET.');
@@ -71,15 +99,78 @@ function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
   return { kind: 'sandbox' };
 }
 
+/** The range of SESSION_TTL_SECONDS: five minutes to a week. */
+export const SESSION_TTL_RANGE = { min: 300, max: 604_800, fallback: 7200 } as const;
+
+function sessionConfig(env: NodeJS.ProcessEnv): SessionConfig {
+  const ttlSeconds = integer(
+    env,
+    ENV.sessionTtlSeconds,
+    SESSION_TTL_RANGE.fallback,
+    SESSION_TTL_RANGE.min,
+    SESSION_TTL_RANGE.max,
+  );
+  const keyId = env[ENV.sessionKeyId]?.trim();
+  const publishedKeyIds = (env[ENV.sessionPublishedKeyIds] ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  const issuer = issuerUrl(env);
+  if (!keyId) {
+    if (publishedKeyIds.length > 0) {
+      throw new ConfigError(`${ENV.sessionPublishedKeyIds} needs ${ENV.sessionKeyId}.`);
+    }
+    return { kind: 'off', ttlSeconds };
+  }
+  const region = awsRegion(env, ENV.sessionKeyId);
+  return {
+    kind: 'kms',
+    keyId,
+    publishedKeyIds: publishedKeyIds.filter((id) => id !== keyId),
+    issuer,
+    ttlSeconds,
+    kms: { region, endpoint: awsEndpoint('kms', region, env) },
+  };
+}
+
+/** SESSION_ISSUER: an http(s) URL with no trailing slash, query or fragment, as `iss` must be exact. */
+function issuerUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env[ENV.sessionIssuer]?.trim();
+  if (!raw) return undefined;
+  const parsed = url(env, ENV.sessionIssuer, '');
+  if (raw.endsWith('/') || parsed.search !== '' || parsed.hash !== '') {
+    throw new ConfigError(
+      `${ENV.sessionIssuer} must be the issuer URL without a trailing slash, query or fragment (e.g. https://login.example.com).`,
+    );
+  }
+  return raw;
+}
+
+function awsRegion(env: NodeJS.ProcessEnv, neededBy: string): string {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigError(`AWS_REGION is required with ${neededBy}.`);
+  return region;
+}
+
+/** The AWS services this function calls: the host prefix and the SDK's endpoint variable. */
+const AWS_SERVICES = {
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  kms: 'AWS_ENDPOINT_URL_KMS',
+} as const;
+
 /**
- * The endpoint the AWS SDK would use: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else
- * `AWS_ENDPOINT_URL`, else the regional endpoint of the region's partition.
+ * The endpoint the AWS SDK would use: the service's own variable (`AWS_ENDPOINT_URL_KMS`),
+ * else `AWS_ENDPOINT_URL`, else the regional endpoint of the region's partition.
  */
-export function secretsManagerEndpoint(region: string, env: NodeJS.ProcessEnv): URL {
-  for (const name of ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL']) {
+export function awsEndpoint(
+  service: keyof typeof AWS_SERVICES,
+  region: string,
+  env: NodeJS.ProcessEnv,
+): URL {
+  for (const name of [AWS_SERVICES[service], 'AWS_ENDPOINT_URL']) {
     if (env[name]) return url(env, name, '');
   }
-  return new URL(`https://secretsmanager.${region}.${dnsSuffix(region)}/`);
+  return new URL(`https://${service}.${region}.${dnsSuffix(region)}/`);
 }
 
 function dnsSuffix(region: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, secretsManagerEndpoint } from '../../functions/config.ts';
+import { awsEndpoint, ConfigError, loadConfig } from '../../functions/config.ts';
 
 describe('the configuration', () => {
   it('runs the tests on the Lambda runtime major, Node.js 24', () => {
@@ -11,11 +11,40 @@ describe('the configuration', () => {
 
     expect(config).toEqual({
       credentials: { kind: 'sandbox' },
+      sessions: { kind: 'off', ttlSeconds: 7200 },
       wechatBaseUrl: new URL('https://api.weixin.qq.com'),
       wechatTimeoutMs: 3000,
       secretTtlMs: 300_000,
       port: 2020,
     });
+  });
+
+  it('signs sessions with the KMS key, publishing the retired ones, at the endpoint the SDK would use', () => {
+    const config = loadConfig({
+      SESSION_KEY_ID: 'alias/weapp-openid-session',
+      SESSION_PUBLISHED_KEY_IDS: ' arn:aws:kms:ap-east-1:1:key/old , alias/weapp-openid-session,',
+      SESSION_ISSUER: 'https://login.example.com',
+      SESSION_TTL_SECONDS: '3600',
+      AWS_REGION: 'ap-east-1',
+      AWS_ENDPOINT_URL: 'http://a:1',
+      AWS_ENDPOINT_URL_KMS: 'http://kms:2',
+    });
+
+    expect(config.sessions).toEqual({
+      kind: 'kms',
+      keyId: 'alias/weapp-openid-session',
+      publishedKeyIds: ['arn:aws:kms:ap-east-1:1:key/old'],
+      issuer: 'https://login.example.com',
+      ttlSeconds: 3600,
+      kms: { region: 'ap-east-1', endpoint: new URL('http://kms:2') },
+    });
+  });
+
+  it("finds KMS at AWS_ENDPOINT_URL, else at the partition's regional host", () => {
+    expect(awsEndpoint('kms', 'us-east-1', { AWS_ENDPOINT_URL: 'http://a:1' }).host).toBe('a:1');
+    expect(awsEndpoint('kms', 'cn-northwest-1', {}).href).toBe(
+      'https://kms.cn-northwest-1.amazonaws.com.cn/',
+    );
   });
 
   it('reads the secret id with the region and its endpoint', () => {
@@ -34,16 +63,16 @@ describe('the configuration', () => {
     ['ap-east-1', 'https://secretsmanager.ap-east-1.amazonaws.com/'],
     ['cn-northwest-1', 'https://secretsmanager.cn-northwest-1.amazonaws.com.cn/'],
   ])('uses the regional Secrets Manager endpoint of the partition in %s', (region, expected) => {
-    expect(secretsManagerEndpoint(region, {}).href).toBe(expected);
+    expect(awsEndpoint('secretsmanager', region, {}).href).toBe(expected);
   });
 
   it('honours AWS_ENDPOINT_URL_SECRETS_MANAGER over AWS_ENDPOINT_URL', () => {
     const env = { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://b:2' };
 
-    expect(secretsManagerEndpoint('us-east-1', env).host).toBe('b:2');
-    expect(secretsManagerEndpoint('us-east-1', { AWS_ENDPOINT_URL: 'http://a:1' }).host).toBe(
-      'a:1',
-    );
+    expect(awsEndpoint('secretsmanager', 'us-east-1', env).host).toBe('b:2');
+    expect(
+      awsEndpoint('secretsmanager', 'us-east-1', { AWS_ENDPOINT_URL: 'http://a:1' }).host,
+    ).toBe('a:1');
   });
 
   it.each([
@@ -70,6 +99,22 @@ describe('the configuration', () => {
       /AWS_ENDPOINT_URL_SECRETS_MANAGER/,
     ],
     [{ SECRET_CACHE_TTL_SECONDS: '-1' }, /SECRET_CACHE_TTL_SECONDS/],
+    [
+      { SESSION_TTL_SECONDS: '299' },
+      /SESSION_TTL_SECONDS must be a whole number from 300 to 604800/,
+    ],
+    [{ SESSION_TTL_SECONDS: '604801' }, /SESSION_TTL_SECONDS/],
+    [{ SESSION_KEY_ID: 'alias/k' }, /AWS_REGION is required with SESSION_KEY_ID/],
+    [{ SESSION_PUBLISHED_KEY_IDS: 'alias/old' }, /SESSION_PUBLISHED_KEY_IDS needs SESSION_KEY_ID/],
+    [
+      { SESSION_ISSUER: 'https://login.example.com/' },
+      /SESSION_ISSUER .* without a trailing slash/,
+    ],
+    [{ SESSION_ISSUER: 'login.example.com' }, /SESSION_ISSUER must be an http\(s\) URL/],
+    [
+      { SESSION_KEY_ID: 'alias/k', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KMS: 'kms' },
+      /AWS_ENDPOINT_URL_KMS/,
+    ],
     [{ PORT: 'eighty' }, /PORT/],
     [{ WECHAT_API_BASE_URL: 'api.weixin.qq.com' }, /WECHAT_API_BASE_URL/],
     [{ WECHAT_API_BASE_URL: 'ftp://x' }, /WECHAT_API_BASE_URL/],

@@ -5,7 +5,7 @@ import {
   createSecretsManagerReader,
   credentialsFromEnv,
 } from '../../functions/adapters/secrets-manager.ts';
-import { secretsManagerEndpoint } from '../../functions/config.ts';
+import { awsEndpoint } from '../../functions/config.ts';
 import type { AppRegistry } from '../../functions/domain/apps.ts';
 import { LoginError, misconfigured } from '../../functions/domain/errors.ts';
 import {
@@ -54,7 +54,7 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
     const env = { ...moto.env, ...options.env };
     const read = createSecretsManagerReader({
       region: MOTO_REGION,
-      endpoint: secretsManagerEndpoint(MOTO_REGION, env),
+      endpoint: awsEndpoint('secretsmanager', MOTO_REGION, env),
       credentials: () => credentialsFromEnv(env),
       timeoutMs: 300,
       budgetMs: 1000,
