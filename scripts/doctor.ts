@@ -108,6 +108,8 @@ const VERDICTS = {
     unhealthy(`The endpoint answered payload_too_large: ${detail}${ref}`),
   internal_error: (detail, ref) =>
     unhealthy(`The endpoint answered internal_error: ${detail}${ref}`),
+  unauthorized: (detail, ref) =>
+    unhealthy(`The login route asked for a session token (unauthorized): ${detail}${ref}`),
   not_found: WRONG_PATH,
   method_not_allowed: WRONG_PATH,
 } satisfies Record<ProblemCode | RouteProblemCode, (detail: string, ref: string) => Diagnosis>;

@@ -17,6 +17,8 @@ export type ProblemCode =
   | 'misconfigured'
   | 'secret_unavailable'
   | 'session_unavailable'
+  | 'unauthorized'
+  | 'not_found'
   | 'internal_error';
 
 /** Which rule a login request broke (`invalid_request`). */

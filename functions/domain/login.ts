@@ -1,6 +1,7 @@
 import { selectApp } from './apps.ts';
 import { LoginError } from './errors.ts';
 import type { CredentialSource, LoginTrace, Session, WechatClient } from './ports.ts';
+import type { IssueSession, SignedSession } from './session.ts';
 
 /** A validated login request. */
 export interface LoginRequest {
@@ -12,27 +13,34 @@ export interface LoginRequest {
 export interface LoginDeps {
   readonly credentials: CredentialSource;
   readonly wechat: WechatClient;
+  /** Signs a session token after the exchange; absent when sessions are off. */
+  readonly issueSession?: IssueSession;
 }
 
-export type Login = (request: LoginRequest, trace: LoginTrace) => Promise<Session>;
+export type Login = (request: LoginRequest, trace: LoginTrace) => Promise<Session | SignedSession>;
 
 /**
- * The use case: pick the app, exchange the code. When WeChat says the AppID/AppSecret is
- * wrong, the secret is read again at once (it may just have been rotated) and the exchange
- * is retried once, only if the credentials changed: the same ones would fail the same way.
+ * The use case: pick the app, exchange the code, sign the session. When WeChat says the
+ * AppID/AppSecret is wrong, the secret is read again at once (it may just have been rotated)
+ * and the exchange is retried once, only if the credentials changed: the same ones would
+ * fail the same way. A signing failure never leads to a second exchange: the code is spent.
  */
 export function createLogin(deps: LoginDeps): Login {
   return async (request, trace) => {
     const app = selectApp(await deps.credentials.get(), request.appId);
     trace.appId = app.appId;
+    let session: Session;
+    let signedFor = app;
     try {
-      return await deps.wechat.code2Session(app, request.code, trace);
+      session = await deps.wechat.code2Session(app, request.code, trace);
     } catch (error) {
       if (!isRejectedCredentials(error)) throw error;
       const fresh = selectApp(await deps.credentials.refresh(), request.appId);
       if (fresh.appSecret === app.appSecret) throw error;
-      return deps.wechat.code2Session(fresh, request.code, trace);
+      session = await deps.wechat.code2Session(fresh, request.code, trace);
+      signedFor = fresh;
     }
+    return deps.issueSession ? deps.issueSession(session, signedFor) : session;
   };
 }
 

@@ -13,6 +13,8 @@ export interface LoginTrace {
   wechatMs: number;
   errcode?: number;
   appId?: string;
+  /** The openid a login yielded (logged masked). */
+  openid?: string;
 }
 
 /** WeChat's code2Session. Throws `LoginError` for every answer other than a session. */

@@ -1,8 +1,8 @@
 import type { FailureFacts, ProblemCode, RequestViolation } from '../domain/errors.ts';
 import { MAX_BODY_BYTES, MAX_CODE_LENGTH } from './request.ts';
 
-/** Codes that only the local server answers with; API Gateway answers these itself in the cloud. */
-export type RouteProblemCode = 'not_found' | 'method_not_allowed';
+/** A code only the local server answers with; API Gateway answers it itself in the cloud. */
+export type RouteProblemCode = 'method_not_allowed';
 
 /** What people read about a failure: the mini program developer (detail) and the operator (reason). */
 export interface ProblemWords {
@@ -11,6 +11,8 @@ export interface ProblemWords {
   readonly retryAfterSeconds?: number;
   /** For the mini program developer: what to fix. Never quotes the input or a secret. */
   readonly detail: (facts: FailureFacts) => string;
+  /** Headers the answer carries besides the problem's own. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** For the operator, in the log line; defaults to the facts' own `reason`. */
   readonly reason?: (facts: FailureFacts) => string | undefined;
 }
@@ -137,13 +139,26 @@ export const CATALOGUE = {
     detail: () =>
       `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
   },
+  unauthorized: {
+    status: 401,
+    title: 'The session token is missing or invalid',
+    // What API Gateway's JWT authorizer answers, so the client sees one behaviour.
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    detail: () =>
+      'Send "Authorization: Bearer <token>" with a token from a login that has not expired; when it has, log in again.',
+  },
   internal_error: {
     status: 500,
     title: 'Internal error',
     detail: () =>
       'Something unexpected went wrong. Retry later; the operator can find this request in the logs by its requestId.',
   },
-  not_found: { status: 404, title: 'Not found', detail: () => 'There is nothing at this path.' },
+  not_found: {
+    status: 404,
+    title: 'Not found',
+    detail: () =>
+      'There is nothing at this path: POST /openid logs in; the session routes exist only when sessions are on.',
+  },
   method_not_allowed: {
     status: 405,
     title: 'Method not allowed',

@@ -1,68 +1,73 @@
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { LoginError } from '../domain/errors.ts';
-import type { Login } from '../domain/login.ts';
 import type { Logger, LoginTrace } from '../domain/ports.ts';
-import { writeLoginRecord } from './login-record.ts';
-import { problem, success } from './problems.ts';
-import { parseLoginRequest } from './request.ts';
+import { writeRequestRecord } from './login-record.ts';
+import { problem, problemResponse } from './problems.ts';
+import { type ApiEvent, createRoutes, type Reply, type RouteDeps } from './routes.ts';
 
-export interface HandlerDeps {
-  readonly login: Login;
+export interface HandlerDeps extends RouteDeps {
   readonly log: Logger;
   /** The `service` metric dimension: the Lambda function's name. */
   readonly service: string;
 }
 
 export type ApiHandler = (
-  event: APIGatewayProxyEventV2,
+  event: ApiEvent,
   context?: Pick<Context, 'awsRequestId'>,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
- * The primary adapter: parse, log in, answer. It never throws; every failure becomes the
- * contract's problem response and exactly one log line.
+ * The primary adapter: pick the route, run its use case, answer. It never throws; every
+ * failure becomes a problem response (rendered in one place, problems.ts) and every request
+ * exactly one log line.
  */
 export function createHandler(deps: HandlerDeps): ApiHandler {
+  const routes = createRoutes(deps);
   let coldStart = true;
   return async (event, context) => {
     const started = performance.now();
     const wasCold = coldStart;
     coldStart = false;
     const requestId = event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+    const routeKey = event?.routeKey ?? event?.requestContext?.routeKey ?? '';
+    const route = routes[routeKey];
     const trace: LoginTrace = { calls: 0, wechatMs: 0 };
 
     let response: APIGatewayProxyStructuredResultV2;
     let outcome = 'ok';
-    let openid: string | undefined;
     let failure: { reason?: string; error?: unknown } = {};
-    try {
-      const session = await deps.login(parseLoginRequest(event), trace);
-      openid = session.openid;
-      response = success(session);
-    } catch (error) {
-      const rendered = problem(error, requestId);
-      ({ code: outcome, response } = rendered);
-      failure = logFields(error, rendered.reason);
+    if (route === undefined) {
+      outcome = 'not_found';
+      response = problemResponse('not_found', requestId);
+    } else {
+      try {
+        response = reply(await route(event, trace));
+      } catch (error) {
+        const rendered = problem(error, requestId);
+        ({ code: outcome, response } = rendered);
+        failure = logFields(error, rendered.reason);
+      }
     }
 
-    writeLoginRecord(deps.log, deps.service, {
+    writeRequestRecord(deps.log, deps.service, {
+      route: routeKey,
       requestId,
       outcome,
       status: response.statusCode ?? 500,
       coldStart: wasCold,
       durationMs: performance.now() - started,
-      wechatCalls: trace.calls,
-      wechatMs: trace.wechatMs,
-      ...(trace.errcode !== undefined && { errcode: trace.errcode }),
-      ...(trace.appId !== undefined && { appId: trace.appId }),
-      ...(openid !== undefined && { openid }),
+      trace,
       ...failure,
     });
     return response;
+  };
+}
+
+function reply({ body, cacheControl }: Reply): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': cacheControl },
+    body: JSON.stringify(body),
   };
 }
 

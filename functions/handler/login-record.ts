@@ -1,19 +1,18 @@
-import type { Logger } from '../domain/ports.ts';
+import type { Logger, LoginTrace } from '../domain/ports.ts';
 import { METRICS } from '../shared/names.ts';
+import { LOGIN_ROUTE } from './routes.ts';
 
-/** What one request did, for its log line and its metrics. */
-export interface LoginRecord {
+/** What one request did, for its log line and, for a login, its metrics. */
+export interface RequestRecord {
+  /** The route key, e.g. `POST /openid`. */
+  readonly route: string;
   readonly requestId: string;
   /** `ok`, or the problem's `code`. */
   readonly outcome: string;
   readonly status: number;
   readonly coldStart: boolean;
   readonly durationMs: number;
-  readonly wechatCalls: number;
-  readonly wechatMs: number;
-  readonly errcode?: number;
-  readonly appId?: string;
-  readonly openid?: string;
+  readonly trace: LoginTrace;
   /** Operator-facing explanation of a failure; never contains a secret value. */
   readonly reason?: string;
   readonly error?: unknown;
@@ -30,31 +29,40 @@ const WITH_LATENCY = directive([
 ]);
 
 /**
- * Writes the request's single log line. The same line is a CloudWatch Embedded Metric
+ * Writes the request's single log line. A login's line is also a CloudWatch Embedded Metric
  * Format record: `Logins` (1 per request) and `WechatLatency`, by `service` and `outcome`,
- * so there is no second write and no metrics client to load.
+ * so there is no second write and no metrics client to load. Other routes (discovery, keys,
+ * `/me`) get a plain line. No line ever holds a token, a code or a secret.
  */
-export function writeLoginRecord(log: Logger, service: string, record: LoginRecord): void {
-  const calledWechat = record.wechatCalls > 0;
+export function writeRequestRecord(log: Logger, service: string, record: RequestRecord): void {
+  const { trace } = record;
+  const isLogin = record.route === LOGIN_ROUTE;
+  const calledWechat = trace.calls > 0;
   log.write({
     level: record.status >= 500 ? 'ERROR' : 'INFO',
-    message: 'login',
+    message: isLogin ? 'login' : 'request',
+    ...(!isLogin && { route: record.route }),
     requestId: record.requestId,
     outcome: record.outcome,
     status: record.status,
     coldStart: record.coldStart,
     durationMs: round(record.durationMs),
-    wechatCalls: record.wechatCalls,
-    wechatMs: round(record.wechatMs),
-    ...(calledWechat && { [METRICS.wechatLatency]: round(record.wechatMs) }),
-    ...(record.errcode !== undefined && { errcode: record.errcode }),
-    ...(record.appId !== undefined && { appId: record.appId }),
-    ...(record.openid !== undefined && { openid: maskOpenid(record.openid) }),
+    wechatCalls: trace.calls,
+    wechatMs: round(trace.wechatMs),
+    ...(calledWechat && { [METRICS.wechatLatency]: round(trace.wechatMs) }),
+    ...(trace.errcode !== undefined && { errcode: trace.errcode }),
+    ...(trace.appId !== undefined && { appId: trace.appId }),
+    ...(trace.openid !== undefined && { openid: maskOpenid(trace.openid) }),
     ...(record.reason !== undefined && { reason: record.reason }),
     ...(record.error !== undefined && { error: record.error }),
     service,
-    [METRICS.logins]: 1,
-    _aws: { Timestamp: Date.now(), CloudWatchMetrics: calledWechat ? WITH_LATENCY : LOGINS_ONLY },
+    ...(isLogin && {
+      [METRICS.logins]: 1,
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: calledWechat ? WITH_LATENCY : LOGINS_ONLY,
+      },
+    }),
   });
 }
 

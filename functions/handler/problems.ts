@@ -1,24 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type FailureFacts, LoginError, type ProblemCode } from '../domain/errors.ts';
-import type { Session } from '../domain/ports.ts';
 import { CATALOGUE, type RouteProblemCode } from './catalogue.ts';
 
 export type { RouteProblemCode };
 
 const NO_STORE = 'no-store';
-
-/** 200 with the openid (and unionid when WeChat gave one), and nothing else. */
-export function success(session: Session): APIGatewayProxyStructuredResultV2 {
-  const body =
-    session.unionid === undefined
-      ? { openid: session.openid }
-      : { openid: session.openid, unionid: session.unionid };
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'application/json', 'cache-control': NO_STORE },
-    body: JSON.stringify(body),
-  };
-}
 
 /** A failure, rendered: the problem response, and the operator's reason for the log line. */
 export interface RenderedProblem {
@@ -57,6 +43,7 @@ export function problemResponse(
     'cache-control': NO_STORE,
   };
   if ('retryAfterSeconds' in words) headers['retry-after'] = String(words.retryAfterSeconds);
+  if ('headers' in words) Object.assign(headers, words.headers);
   return {
     statusCode: words.status,
     headers,

@@ -35,6 +35,7 @@ describe('the 16 KiB limit', () => {
     const event = {
       body: 'é'.repeat(9000),
       isBase64Encoded: true,
+      routeKey: 'POST /openid',
       requestContext: { requestId: 'Found000000000=' },
     } as unknown as APIGatewayProxyEventV2;
 

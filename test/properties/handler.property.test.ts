@@ -319,6 +319,7 @@ describe('any event at all', () => {
     fc.anything(),
     fc.record(
       {
+        routeKey: fc.oneof(fc.constant('POST /openid'), fc.anything()),
         body: fc.oneof(fc.anything(), fc.string()),
         headers: fc.anything(),
         isBase64Encoded: fc.anything(),

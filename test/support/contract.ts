@@ -21,12 +21,13 @@ export const CONTRACT_STATUS = {
   misconfigured: 500,
   secret_unavailable: 503,
   session_unavailable: 503,
+  unauthorized: 401,
+  not_found: 404,
   internal_error: 500,
 } as const satisfies Record<ProblemCode, number>;
 
 /** Answered only by the local server (API Gateway answers these itself in the cloud). */
 export const LOCAL_ROUTE_STATUS = {
-  not_found: 404,
   method_not_allowed: 405,
 } as const satisfies Record<RouteProblemCode, number>;
 
