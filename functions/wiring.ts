@@ -1,15 +1,23 @@
-import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import {
   type AwsCredentials,
-  createSecretsManagerReader,
+  createAwsJsonClient,
   credentialsFromEnv,
-} from './adapters/secrets-manager.ts';
+} from './adapters/aws-json.ts';
+import { createKmsKeys } from './adapters/kms-keys.ts';
+import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
+import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
 import { type Config, ConfigError } from './config.ts';
+import { KMS } from './shared/budgets.ts';
+import { ENV } from './shared/names.ts';
+
+const { randomUUID } = process.getBuiltinModule('node:crypto');
+
 import { parseSecretValue } from './domain/apps.ts';
 import { LoginError } from './domain/errors.ts';
 import { createLogin } from './domain/login.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
+import { createSessionIssuer, type SessionKeys } from './domain/session.ts';
 import { type ApiHandler, createHandler } from './handler/http-handler.ts';
 
 /**
@@ -52,16 +60,76 @@ export function credentialSource(
   }
 }
 
-/** The handler with its real dependencies. */
+/** Session signing as wired: the keys, and the issuer URL the tokens and discovery name. */
+export interface SessionWiring {
+  readonly keys: SessionKeys;
+  readonly issuer: string;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * The KMS keys a configuration asks for, or undefined when sessions are off. The issuer
+ * must be known by now: the stack sets it in the cloud, the local server from its port.
+ */
+export function kmsSessions(
+  config: Config,
+  issuer: string | undefined,
+  awsCredentials: () => Promise<AwsCredentials> = credentialsFromEnv,
+): (SessionWiring & { keys: ReturnType<typeof createKmsKeys> }) | undefined {
+  const { sessions } = config;
+  if (sessions.kind === 'off') return undefined;
+  const resolved = sessions.issuer ?? issuer;
+  if (resolved === undefined) {
+    throw new ConfigError(`${ENV.sessionIssuer} is required with ${ENV.sessionKeyId}.`);
+  }
+  const call = createAwsJsonClient({
+    label: 'KMS',
+    service: 'kms',
+    targetPrefix: 'TrentService',
+    region: sessions.kms.region,
+    endpoint: sessions.kms.endpoint,
+    credentials: awsCredentials,
+    callMs: KMS.callMs,
+    totalMs: KMS.totalMs,
+    attempts: KMS.attempts,
+  });
+  return {
+    keys: createKmsKeys({
+      call,
+      signingKeyId: sessions.keyId,
+      publishedKeyIds: sessions.publishedKeyIds,
+    }),
+    issuer: resolved,
+    ttlSeconds: sessions.ttlSeconds,
+  };
+}
+
+/** The handler with its real dependencies; `sessions` undefined means sessions are off. */
 export function createApiHandler(
   config: Config,
   log: Logger,
   credentials: CredentialSource,
   service: string,
+  sessions?: SessionWiring,
 ): ApiHandler {
   const wechat = createWechatClient({
     baseUrl: config.wechatBaseUrl,
     timeoutMs: config.wechatTimeoutMs,
   });
-  return createHandler({ login: createLogin({ credentials, wechat }), log, service });
+  const issueSession =
+    sessions &&
+    createSessionIssuer({
+      keys: sessions.keys,
+      issuer: sessions.issuer,
+      ttlSeconds: sessions.ttlSeconds,
+      newTokenId: () => randomUUID(),
+    });
+  return createHandler({
+    login: createLogin(
+      issueSession ? { credentials, wechat, issueSession } : { credentials, wechat },
+    ),
+    ...(sessions && { sessions: { issuer: sessions.issuer, keys: sessions.keys } }),
+    log,
+    service,
+  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ApiEvent } from '../handler/routes.ts';
 
 /** Bodies are read up to this size; anything larger is answered 413 by the handler anyway. */
 const READ_LIMIT = 64 * 1024;
@@ -31,7 +32,9 @@ export function toEvent(
   req: IncomingMessage,
   body: Buffer,
   requestId: string,
-): APIGatewayProxyEventV2 {
+  routeKey = 'POST /openid',
+  claims?: Record<string, string>,
+): ApiEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -41,7 +44,7 @@ export function toEvent(
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: 'POST /openid',
+    routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
@@ -58,7 +61,8 @@ export function toEvent(
         userAgent: headers['user-agent'] ?? '',
       },
       requestId,
-      routeKey: 'POST /openid',
+      routeKey,
+      ...(claims && { authorizer: { jwt: { claims } } }),
       stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),

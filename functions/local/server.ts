@@ -1,17 +1,22 @@
 /**
- * `npm start`: the login endpoint on http://localhost:PORT/openid, served by the same handler
- * the Lambda runs. With no WECHAT_* credentials it is a sandbox: a fake WeChat on loopback
- * and an in-memory secret, so it works on a fresh machine with no account.
+ * `npm start`: the function's routes on http://localhost:PORT, served by the same handler
+ * the Lambda runs. With no WECHAT_* credentials it is a sandbox: a fake WeChat on loopback,
+ * an in-memory secret and an in-memory session key, so it works on a fresh machine with no
+ * account. On `GET /me` it stands in for API Gateway's JWT authorizer.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../adapters/log.ts';
 import { createStaticSource } from '../adapters/secret-store.ts';
 import { type Config, loadConfig } from '../config.ts';
-import type { Logger } from '../domain/ports.ts';
+import type { CredentialSource, Logger } from '../domain/ports.ts';
+import type { ApiHandler } from '../handler/http-handler.ts';
 import { problemResponse } from '../handler/problems.ts';
-import { createApiHandler, credentialSource } from '../wiring.ts';
+import { ROUTE_KEYS } from '../handler/routes.ts';
+import { createApiHandler, credentialSource, kmsSessions, type SessionWiring } from '../wiring.ts';
 import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
+import { createLocalAuthorizer, type LocalAuthorizer } from './authorizer.ts';
+import { createMemoryKeys } from './memory-keys.ts';
 import {
   SANDBOX_APP_SECRET,
   SANDBOX_DEFAULT_APP_ID,
@@ -19,9 +24,19 @@ import {
 } from './sandbox-wechat.ts';
 
 export interface LocalServer {
+  /** The login endpoint, `…/openid`. */
   readonly url: URL;
+  /** The issuer of its tokens, when sessions are on. */
+  readonly issuer: string | undefined;
   readonly mode: 'sandbox' | 'credentials' | 'secret';
   close(): Promise<void>;
+}
+
+/** The routes the local server knows, by path: the methods each takes. */
+const METHODS = new Map<string, string[]>();
+for (const key of ROUTE_KEYS) {
+  const [method = '', path = ''] = key.split(' ');
+  METHODS.set(path, [...(METHODS.get(path) ?? []), method]);
 }
 
 /** Starts the local endpoint; `host` defaults to all interfaces so a phone on the LAN can reach it. */
@@ -30,25 +45,13 @@ export async function startLocalServer(
   log: Logger,
   host?: string,
 ): Promise<LocalServer> {
-  const sandbox = config.credentials.kind === 'sandbox' ? await startSandboxWechat() : undefined;
-  const handler = sandbox
-    ? createApiHandler(
-        { ...config, wechatBaseUrl: sandbox.url },
-        log,
-        createStaticSource({
-          kind: 'any',
-          defaultAppId: SANDBOX_DEFAULT_APP_ID,
-          appSecret: SANDBOX_APP_SECRET,
-        }),
-        'weapp-openid-local',
-      )
-    : createApiHandler(config, log, credentialSource(config, log), 'weapp-openid-local');
-
+  let routes: { handler: ApiHandler; authorize?: LocalAuthorizer } | undefined;
   const server = http.createServer(async (req, res) => {
     const requestId = newRequestId();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
-      if (path !== '/openid') {
+      const methods = METHODS.get(path);
+      if (methods === undefined || routes === undefined) {
         req.resume();
         return writeResult(
           res,
@@ -61,22 +64,36 @@ export async function startLocalServer(
           requestId,
         );
       }
-      if (req.method !== 'POST') {
+      if (!methods.includes(req.method ?? '')) {
         req.resume();
         const result = problemResponse(
           'method_not_allowed',
           requestId,
           {},
-          `Use POST for /openid, not ${req.method}.`,
+          `Use ${methods.join(' or ')} for ${path}, not ${req.method}.`,
         );
         return writeResult(
           res,
-          { ...result, headers: { ...result.headers, allow: 'POST' } },
+          { ...result, headers: { ...result.headers, allow: methods.join(', ') } },
           requestId,
         );
       }
       const body = await readBody(req);
-      writeResult(res, await handler(toEvent(req, body, requestId)), requestId);
+      const routeKey = `${req.method} ${path}`;
+      let claims: Record<string, string> | undefined;
+      if (routeKey === 'GET /me' && routes.authorize) {
+        try {
+          claims = await routes.authorize(req.headers.authorization);
+        } catch {
+          // As API Gateway: 401 before the function runs, with no word on what was wrong.
+          return writeResult(res, problemResponse('unauthorized', requestId), requestId);
+        }
+      }
+      writeResult(
+        res,
+        await routes.handler(toEvent(req, body, requestId, routeKey, claims)),
+        requestId,
+      );
     } catch (error) {
       log.error('local server failed to answer', { requestId, error });
       if (!res.headersSent)
@@ -92,8 +109,60 @@ export async function startLocalServer(
     server.listen(config.port, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  // The port is known only now (PORT=0 picks a free one), and with it the default issuer.
+  const localIssuer = `http://localhost:${port}`;
+
+  const sandbox = config.credentials.kind === 'sandbox' ? await startSandboxWechat() : undefined;
+  let credentials: CredentialSource;
+  let sessions: SessionWiring | undefined;
+  let handler: ApiHandler;
+  try {
+    if (sandbox) {
+      credentials = createStaticSource({
+        kind: 'any',
+        defaultAppId: SANDBOX_DEFAULT_APP_ID,
+        appSecret: SANDBOX_APP_SECRET,
+      });
+      sessions = {
+        keys: createMemoryKeys(),
+        issuer:
+          config.sessions.kind === 'kms' ? (config.sessions.issuer ?? localIssuer) : localIssuer,
+        ttlSeconds: config.sessions.ttlSeconds,
+      };
+      handler = createApiHandler(
+        { ...config, wechatBaseUrl: sandbox.url },
+        log,
+        credentials,
+        'weapp-openid-local',
+        sessions,
+      );
+    } else {
+      credentials = credentialSource(config, log);
+      sessions = kmsSessions(config, localIssuer);
+      handler = createApiHandler(config, log, credentials, 'weapp-openid-local', sessions);
+    }
+  } catch (error) {
+    server.closeAllConnections();
+    server.close();
+    await sandbox?.close();
+    throw error;
+  }
+  routes = {
+    handler,
+    ...(sessions && {
+      authorize: createLocalAuthorizer({
+        issuer: sessions.issuer,
+        audiences: async () => {
+          const registry = await credentials.get();
+          return registry.kind === 'any' ? 'any' : [...registry.apps.keys()];
+        },
+      }),
+    }),
+  };
+
   return {
     url: new URL(`http://localhost:${port}/openid`),
+    issuer: sessions?.issuer,
     mode: sandbox ? 'sandbox' : config.credentials.kind === 'env' ? 'credentials' : 'secret',
     close: async () => {
       server.closeAllConnections();
@@ -105,7 +174,7 @@ export async function startLocalServer(
 
 const DESCRIPTIONS = {
   sandbox:
-    'sandbox mode: fake WeChat and in-memory secret, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
+    'sandbox mode: fake WeChat, in-memory secret and session key, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
   credentials: 'calling WeChat for real with WECHAT_APP_ID/WECHAT_APP_SECRET',
   secret: 'calling WeChat for real with the secret WECHAT_SECRET_ID from Secrets Manager',
 };
@@ -114,8 +183,9 @@ if (import.meta.main) {
   const log = createLogger({ service: 'weapp-openid-local' });
   try {
     const local = await startLocalServer(loadConfig(process.env), log);
+    const sessions = local.issuer ? `sessions signed, issuer ${local.issuer}` : 'sessions off';
     process.stdout.write(
-      `weapp-openid listening on ${local.url.href} (${DESCRIPTIONS[local.mode]})\n`,
+      `weapp-openid listening on ${local.url.href} (${DESCRIPTIONS[local.mode]}; ${sessions})\n`,
     );
     const stop = () => void local.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
