@@ -87,7 +87,7 @@ describe('npm start with no credentials (sandbox mode)', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const body = (await response.json()) as { openid: string };
     expect(body.openid).toMatch(/^o[A-Za-z0-9_-]{27}$/);
-    expect(Object.keys(body)).toEqual(['openid']);
+    expect(Object.keys(body)).toEqual(['openid', 'token', 'expiresIn']);
   });
 
   it('gives different openids for different codes and for different AppIDs', async () => {
