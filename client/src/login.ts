@@ -7,7 +7,8 @@
  * failures would fail again, or tell the page how long to wait.
  */
 import type { Session, WxApi } from './index.ts';
-import { asObject, clientError, problemError, text } from './problem.ts';
+import { asObject, text } from './json.ts';
+import { clientError, problemError } from './problem.ts';
 import { wxLogin, wxRequest } from './transport.ts';
 
 const FRESH_CODE_HELPS = ['code_used', 'invalid_code', 'upstream_timeout'];

@@ -1,5 +1,6 @@
 /** The one shape every failure rejects with, and how an HTTP answer becomes one. */
 import type { ClientError, Response } from './index.ts';
+import { asObject, text } from './json.ts';
 
 interface Extra {
   readonly requestId?: string | undefined;
@@ -55,14 +56,4 @@ export function problemError(
     }.`,
     extra,
   );
-}
-
-export function asObject(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-export function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -4,7 +4,7 @@
  * wrote: anything that is not this version's shape, for this backend, is treated as no session.
  */
 import type { Session, WxApi } from './index.ts';
-import { asObject, text } from './problem.ts';
+import { asObject, text } from './json.ts';
 
 /** Bumped whenever the stored shape changes; an older shape is then ignored and replaced. */
 const VERSION = 1;

@@ -130,5 +130,5 @@ describe('the compiled client', () => {
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });

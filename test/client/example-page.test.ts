@@ -20,12 +20,16 @@ interface Simulate {
   render(id: string): Page;
   sleep(ms: number): Promise<void>;
 }
+/** What the tests read of a rendered node (the root tsconfig has no DOM types). */
+interface DomNode {
+  readonly textContent: string | null;
+}
 interface Page {
-  attach(parent: Element): void;
+  attach(parent: unknown): void;
   querySelector(
     selector: string,
-  ): { dispatchEvent(event: string): void; readonly dom: Element } | undefined;
-  readonly dom: Element;
+  ): { dispatchEvent(event: string): void; readonly dom: DomNode } | undefined;
+  readonly dom: DomNode;
   readonly data: Record<string, unknown>;
 }
 
@@ -38,7 +42,7 @@ beforeAll(async () => {
   // The runtime's wx, as the page sees it: the framework's mock, with login, request and
   // storage taken from the stand-in.
   standIn = standInWx();
-  Object.assign((globalThis as { wx: object }).wx, standIn.wx);
+  Object.assign((globalThis as unknown as { wx: object }).wx, standIn.wx);
   // What a developer does to config.js, done before the page first requires it.
   const config = require.resolve(`${ROOT}config.js`);
   require.cache[config] = {
@@ -52,6 +56,9 @@ afterAll(() => sandbox?.stop());
 
 function renderPage(): Page {
   const page = simulate.render(simulate.load(PAGE, { rootPath: ROOT, compiler: 'official' }));
+  const { document } = globalThis as unknown as {
+    document: { createElement(tag: string): unknown };
+  };
   page.attach(document.createElement('parent-wrapper'));
   return page;
 }

@@ -25,6 +25,22 @@ __export(index_exports, {
 });
 module.exports = __toCommonJS(index_exports);
 
+// client/src/json.ts
+function asObject(value) {
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch (e) {
+      return {};
+    }
+  }
+  return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : {};
+}
+function text(value) {
+  return typeof value === "string" && value !== "" ? value : void 0;
+}
+
 // client/src/problem.ts
 function clientError(code, status, detail, extra = {}) {
   const error = new Error(detail);
@@ -58,12 +74,6 @@ function problemError(response, fallbackCode = "unexpected_response") {
     `The server answered HTTP ${response.statusCode} without a problem description${text(problem.message) ? `: ${text(problem.message)}` : ""}.`,
     extra
   );
-}
-function asObject(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? value : {};
-}
-function text(value) {
-  return typeof value === "string" && value !== "" ? value : void 0;
 }
 
 // client/src/transport.ts
