@@ -38,10 +38,11 @@ export function buildClient(options: ClientOptions): Client {
   const freshLogin = (): Promise<Session> => {
     if (inFlight) return inFlight;
     const started = generation;
+    // Only this login's own slot: after a logout the slot may hold a newer login.
     const done = () => {
-      inFlight = undefined;
+      if (inFlight === flight) inFlight = undefined;
     };
-    inFlight = exchangeCode(wx, baseUrl).then(
+    const flight = exchangeCode(wx, baseUrl).then(
       (session) => {
         done();
         if (started === generation) {
@@ -55,7 +56,8 @@ export function buildClient(options: ClientOptions): Client {
         throw error;
       },
     );
-    return inFlight;
+    inFlight = flight;
+    return flight;
   };
 
   const login = (): Promise<Session> => {
@@ -99,7 +101,10 @@ export function buildClient(options: ClientOptions): Client {
       throw problemError(retried, 'unauthorized');
     },
     logout() {
+      // A login in flight finishes for its callers but is not stored, and is not shared with
+      // a login() that comes after the logout.
       generation++;
+      inFlight = undefined;
       current = undefined;
       loaded = true;
       store.forget();

@@ -105,15 +105,18 @@ describe('the stored session', () => {
     expect(standIn.issuedCodes).toHaveLength(2);
   });
 
-  it('is not stored by a login that was in flight when logout() was called', async () => {
+  it('is not stored by a login in flight at logout(), nor shared with a login after it', async () => {
     const storage = new Map<string, string>();
-    const { client } = restart(storage);
+    const { standIn, client } = restart(storage);
 
     const pending = client.login();
     client.logout();
-    await pending;
+    const [before, after] = await Promise.all([pending, client.login()]);
 
-    expect(storage.size).toBe(0);
+    expect(after.token).not.toBe(before.token);
+    expect(standIn.issuedCodes).toHaveLength(2);
+    expect(JSON.stringify([...storage.values()])).not.toContain(before.token);
+    expect(JSON.stringify([...storage.values()])).toContain(after.token);
   });
 
   it('never holds a login code, after successes and failures alike', async () => {
