@@ -231,9 +231,9 @@ function buildClient(options) {
     if (inFlight) return inFlight;
     const started = generation;
     const done = () => {
-      inFlight = void 0;
+      if (inFlight === flight) inFlight = void 0;
     };
-    inFlight = exchangeCode(wx2, baseUrl).then(
+    const flight = exchangeCode(wx2, baseUrl).then(
       (session) => {
         done();
         if (started === generation) {
@@ -247,7 +247,8 @@ function buildClient(options) {
         throw error;
       }
     );
-    return inFlight;
+    inFlight = flight;
+    return flight;
   };
   const login = () => {
     const session = valid();
@@ -283,6 +284,7 @@ function buildClient(options) {
     },
     logout() {
       generation++;
+      inFlight = void 0;
       current = void 0;
       loaded = true;
       store.forget();
