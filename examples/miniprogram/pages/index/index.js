@@ -1,43 +1,47 @@
-const { LOGIN_URL } = require('../../config.js');
+const client = require('../../client.js');
 
-// wx.login gives a one-time code (valid 5 minutes); the backend exchanges it for the openid.
-// wx.request sends the Referer https://servicewechat.com/{appid}/{version}/page-frame.html,
-// which tells the backend which mini program is calling.
-function login() {
-  return new Promise((resolve, reject) => {
-    wx.login({
-      success: ({ code }) => {
-        if (!code) return reject(new Error('wx.login returned no code'));
-        wx.request({
-          url: LOGIN_URL,
-          method: 'POST',
-          data: { code },
-          success: ({ statusCode, data }) => {
-            if (statusCode === 200) return resolve(data);
-            // Every failure is application/problem+json: `detail` says what to fix, `code` is stable.
-            const problem = data || {};
-            reject(new Error(problem.detail || `HTTP ${statusCode}`));
-          },
-          fail: (err) => reject(new Error(err.errMsg || 'request failed')),
+// Written with Component rather than Page (both make a page; Component needs
+// "usingComponents" in index.json) so that the same file also runs in the component test
+// framework.
+Component({
+  data: { busy: false, openid: '', unionid: '', me: '', error: '', errorCode: '' },
+
+  methods: {
+    async onLogin() {
+      await this.run(async () => {
+        const { openid, unionid } = await client.login();
+        this.setData({ openid, unionid: unionid || '' });
+      });
+    },
+
+    async onWhoAmI() {
+      await this.run(async () => {
+        // Logs in first if needed; a 401 makes it log in again once and repeat once.
+        const { statusCode, data } = await client.request({ url: '/me' });
+        if (statusCode !== 200) throw new Error(`GET /me answered ${statusCode}`);
+        const until = new Date(data.expiresAt * 1000).toLocaleTimeString();
+        this.setData({ openid: data.openid, me: `${data.appid}, session valid until ${until}` });
+      });
+    },
+
+    onLogout() {
+      client.logout();
+      this.setData({ openid: '', unionid: '', me: '', error: '', errorCode: '' });
+    },
+
+    async run(action) {
+      this.setData({ busy: true, error: '', errorCode: '' });
+      try {
+        await action();
+      } catch (error) {
+        // `detail` says what to fix; `code` is stable; `requestId` is what the operator looks up.
+        this.setData({
+          error: error.detail || error.message,
+          errorCode: error.requestId ? `${error.code} · ${error.requestId}` : error.code || '',
         });
-      },
-      fail: (err) => reject(new Error(err.errMsg || 'wx.login failed')),
-    });
-  });
-}
-
-Page({
-  data: { busy: false, openid: '', unionid: '', error: '' },
-
-  async onLogin() {
-    this.setData({ busy: true, openid: '', unionid: '', error: '' });
-    try {
-      const { openid, unionid } = await login();
-      this.setData({ openid, unionid: unionid || '' });
-    } catch (error) {
-      this.setData({ error: error.message });
-    } finally {
-      this.setData({ busy: false });
-    }
+      } finally {
+        this.setData({ busy: false });
+      }
+    },
   },
 });

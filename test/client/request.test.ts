@@ -1,0 +1,160 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClientError, createClient } from './support/client.ts';
+import { type Sandbox, startSandbox } from './support/local-server.ts';
+import { APP_ID, type StandIn, sentTo, standInWx } from './support/wx-runtime.ts';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+}, 30_000);
+afterAll(() => sandbox?.stop());
+
+const setup = () => {
+  const standIn = standInWx();
+  const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx });
+  return { standIn, client, logins: () => sentTo(standIn, 'POST', '/openid') };
+};
+
+interface Me {
+  readonly openid: string;
+  readonly appid: string;
+  readonly expiresAt: number;
+}
+
+/** Replaces the stored session's token, as if it had been revoked or signed by a retired key. */
+function spoilStoredToken(standIn: StandIn): string {
+  const [key, value] = [...standIn.storage.entries()][0] as [string, string];
+  const stored = JSON.parse(value) as { token: string };
+  const [header, claims] = stored.token.split('.');
+  const spoiled = `${header}.${claims}.${'A'.repeat(342)}`;
+  standIn.storage.set(key, JSON.stringify({ ...stored, token: spoiled }));
+  return spoiled;
+}
+
+describe('request()', () => {
+  it('logs in first, then calls GET /me (relative to baseUrl) with the Bearer token', async () => {
+    const { standIn, client } = setup();
+
+    const response = await client.request<Me>({ url: '/me' });
+
+    expect(response.statusCode).toBe(200);
+    const session = await client.login();
+    expect(response.data).toMatchObject({ openid: session.openid, appid: APP_ID });
+    expect(response.data.expiresAt).toBeGreaterThanOrEqual(session.expiresAt);
+    expect(sentTo(standIn, 'GET', '/me')[0]?.headers.authorization).toBe(`Bearer ${session.token}`);
+  });
+
+  it('hands back header names in lower case, whatever case the runtime used', async () => {
+    const { client } = setup();
+
+    const response = await client.request({ url: 'me', method: 'GET' });
+
+    expect(response.header['content-type']).toMatch(/^application\/json/);
+    expect(response.header['cache-control']).toBe('no-store');
+  });
+
+  it('shares one login among ten concurrent requests', async () => {
+    const { standIn, client, logins } = setup();
+
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => client.request<Me>({ url: '/me' })),
+    );
+
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(200));
+    expect(new Set(responses.map((r) => r.data.openid)).size).toBe(1);
+    expect(standIn.issuedCodes).toHaveLength(1);
+    expect(logins()).toHaveLength(1);
+  });
+
+  it('replaces its own Authorization header for a caller-supplied one in any case', async () => {
+    const { standIn, client } = setup();
+
+    const response = await client.request({ url: '/me', header: { AUTHORIZATION: 'Bearer x' } });
+
+    expect(response.statusCode).toBe(200);
+    const sent = sentTo(standIn, 'GET', '/me')[0];
+    expect(sent?.headers.authorization).toMatch(/^Bearer ey/);
+  });
+
+  it('on a 401 logs in again once and repeats the request once', async () => {
+    const { standIn, logins, client: before } = setup();
+    await before.login();
+    const spoiled = spoilStoredToken(standIn);
+    const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx });
+
+    const response = await client.request<Me>({ url: '/me' });
+
+    expect(response.statusCode).toBe(200);
+    const calls = sentTo(standIn, 'GET', '/me');
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.headers.authorization).toBe(`Bearer ${spoiled}`);
+    expect(calls[1]?.headers.authorization).not.toBe(`Bearer ${spoiled}`);
+    expect(logins()).toHaveLength(2);
+  });
+
+  it('renews once for concurrent requests that all got a 401 with the same token', async () => {
+    const first = setup();
+    await first.client.login();
+    spoilStoredToken(first.standIn);
+    const client = createClient({ baseUrl: sandbox.baseUrl, wx: first.standIn.wx });
+
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => client.request({ url: '/me' })),
+    );
+
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(5).fill(200));
+    expect(first.logins()).toHaveLength(2);
+  });
+
+  it('surfaces a second 401 instead of looping, after one re-login and one retry', async () => {
+    // An API of the operator's whose authorizer refuses this app's tokens (its AppID is not
+    // among the authorizer's audiences): every token gets a 401.
+    let calls = 0;
+    const refusing = http.createServer((_req, res) => {
+      calls++;
+      res
+        .writeHead(401, {
+          'content-type': 'application/json',
+          'www-authenticate': 'Bearer error="invalid_token"',
+          'apigw-requestid': `refused-${calls}`,
+        })
+        .end('{"message":"Unauthorized"}');
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const { port } = refusing.address() as AddressInfo;
+    const { client, logins } = setup();
+
+    try {
+      const error = (await client
+        .request({ url: `http://127.0.0.1:${port}/orders` })
+        .catch((e: unknown) => e)) as ClientError;
+
+      expect(error).toMatchObject({ code: 'unauthorized', status: 401, requestId: 'refused-2' });
+      expect(calls).toBe(2);
+      expect(logins()).toHaveLength(2);
+    } finally {
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+    }
+  });
+
+  it('resolves other statuses as they are, with problem+json parsed from a string', async () => {
+    const { client } = setup();
+
+    const response = await client.request<{ code: string }>({ url: '/nowhere' });
+
+    expect(response.statusCode).toBe(404);
+    expect(response.data.code).toBe('not_found');
+  });
+
+  it('rejects with the login failure when it cannot log in', async () => {
+    const { standIn, client } = setup();
+    standIn.codes.push('sandbox-user-blocked');
+
+    const error = (await client.request({ url: '/me' }).catch((e: unknown) => e)) as ClientError;
+
+    expect(error.code).toBe('user_blocked');
+    expect(sentTo(standIn, 'GET', '/me')).toHaveLength(0);
+  });
+});
