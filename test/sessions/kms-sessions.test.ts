@@ -1,0 +1,209 @@
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsJsonClient } from '../../functions/adapters/aws-json.ts';
+import { createKmsKeys } from '../../functions/adapters/kms-keys.ts';
+import { createLogger } from '../../functions/adapters/log.ts';
+import { loadConfig } from '../../functions/config.ts';
+import { createSessionIssuer } from '../../functions/domain/session.ts';
+import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
+import { APP_ID, APP_SECRET, OTHER_APP_ID, UNIONID } from '../support/fixtures.ts';
+import {
+  freePort,
+  MOTO_REGION,
+  type Moto,
+  motoAvailable,
+  requireMotoInCi,
+  startMoto,
+} from '../support/moto.ts';
+import { createSigningKey, type KmsKey } from './kms.ts';
+
+requireMotoInCi();
+
+let moto: Moto;
+let wechat: FakeWechat;
+let current: KmsKey;
+let retired: KmsKey;
+const servers: LocalServer[] = [];
+
+/** npm start in real mode: credentials in the environment, WeChat on loopback, KMS on moto. */
+async function start(env: Record<string, string>): Promise<LocalServer> {
+  const config = loadConfig({
+    PORT: '0',
+    WECHAT_APP_ID: APP_ID,
+    WECHAT_APP_SECRET: APP_SECRET,
+    WECHAT_API_BASE_URL: wechat.url,
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL_KMS: moto.endpoint,
+    ...env,
+  });
+  const server = await startLocalServer(
+    config,
+    createLogger({}, () => {}),
+    '127.0.0.1',
+  );
+  servers.push(server);
+  return server;
+}
+
+async function login(server: LocalServer, code: string) {
+  const response = await fetch(server.url, { method: 'POST', body: JSON.stringify({ code }) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const me = (server: LocalServer, token: string) =>
+  fetch(new URL('/me', server.url), { headers: { authorization: `Bearer ${token}` } });
+
+/** What any verifier does: discovery, then the JWKS it names. */
+async function verifyThroughDiscovery(issuer: string, token: string, audience: string) {
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+    issuer: string;
+    jwks_uri: string;
+  };
+  return jwtVerify(token, createRemoteJWKSet(new URL(discovery.jwks_uri)), {
+    issuer: discovery.issuer,
+    audience,
+    algorithms: ['RS256'],
+  });
+}
+
+describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
+  beforeAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    current = await createSigningKey(moto.endpoint, 'alias/weapp-openid-session');
+    retired = await createSigningKey(moto.endpoint);
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    await Promise.all([moto?.stop(), wechat?.close()]);
+  });
+
+  it('answers a token that jose verifies against the JWKS found through discovery', async () => {
+    // Prepare
+    const server = await start({ SESSION_KEY_ID: current.arn, SESSION_TTL_SECONDS: '600' });
+    wechat.fallback = ok(undefined, { unionid: UNIONID });
+
+    // Act
+    const { status, body } = await login(server, 'kms-code-1');
+    const { payload, protectedHeader } = await verifyThroughDiscovery(
+      server.issuer ?? '',
+      String(body.token),
+      APP_ID,
+    );
+
+    // Assess
+    expect(status).toBe(200);
+    expect(body.expiresIn).toBe(600);
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'JWT' });
+    expect(payload).toMatchObject({
+      iss: server.issuer,
+      sub: body.openid,
+      aud: APP_ID,
+      unionid: UNIONID,
+    });
+    expect(Object.keys(payload).sort()).toEqual([
+      'aud',
+      'exp',
+      'iat',
+      'iss',
+      'jti',
+      'sub',
+      'unionid',
+    ]);
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(600);
+    wechat.fallback = ok();
+  });
+
+  it('names the key by its RFC 7638 thumbprint, the same through an alias as through the ARN', async () => {
+    // Prepare
+    const byArn = await start({ SESSION_KEY_ID: current.arn });
+    const byAlias = await start({ SESSION_KEY_ID: 'alias/weapp-openid-session' });
+
+    // Act
+    const jwks = (await (await fetch(new URL('/.well-known/jwks.json', byArn.url))).json()) as {
+      keys: { kid: string; kty: 'RSA'; n: string; e: string }[];
+    };
+    const token = String((await login(byAlias, 'kms-code-alias')).body.token);
+
+    // Assess
+    const [key] = jwks.keys;
+    expect(jwks.keys).toHaveLength(1);
+    expect(key?.kid).toBe(await calculateJwkThumbprint({ kty: 'RSA', n: key?.n, e: key?.e }));
+    expect(decodeProtectedHeader(token).kid).toBe(key?.kid);
+  });
+
+  it('keeps tokens of a retired key working while it is published, and refuses them once it is not', async () => {
+    // Prepare: three deployments in turn behind one issuer (one port), as a rotation runs.
+    const port = String(await freePort());
+    const deploy = async (env: Record<string, string>) => {
+      await Promise.all(servers.splice(0).map((server) => server.close()));
+      // Let pooled keep-alive connections see the old server's close before the next request.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return start({ PORT: port, ...env });
+    };
+    const before = await deploy({ SESSION_KEY_ID: retired.arn });
+    const token = String((await login(before, 'kms-code-before')).body.token);
+
+    // Act
+    const publishing = await deploy({
+      SESSION_KEY_ID: current.arn,
+      SESSION_PUBLISHED_KEY_IDS: retired.arn,
+    });
+    const whilePublished = await me(publishing, token);
+    const keys = (await (
+      await fetch(new URL('/.well-known/jwks.json', publishing.url))
+    ).json()) as {
+      keys: unknown[];
+    };
+    const newToken = String((await login(publishing, 'kms-code-during')).body.token);
+    const removed = await deploy({ SESSION_KEY_ID: current.arn });
+    const afterRemoval = await me(removed, token);
+    const newAfterRemoval = await me(removed, newToken);
+
+    // Assess
+    expect(keys.keys).toHaveLength(2);
+    expect(whilePublished.status).toBe(200);
+    expect(await whilePublished.json()).toMatchObject({ appid: APP_ID });
+    expect(afterRemoval.status).toBe(401);
+    expect(afterRemoval.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(newAfterRemoval.status).toBe(200);
+  });
+
+  it('lets GET /me through only for AppIDs of the secret', async () => {
+    // Prepare
+    const server = await start({ SESSION_KEY_ID: current.arn });
+    const call = createAwsJsonClient({
+      label: 'KMS',
+      service: 'kms',
+      targetPrefix: 'TrentService',
+      region: MOTO_REGION,
+      endpoint: new URL(moto.endpoint),
+      credentials: async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' }),
+      callMs: 1000,
+      totalMs: 2500,
+      attempts: 1,
+    });
+    const issue = createSessionIssuer({
+      keys: createKmsKeys({ call, signingKeyId: current.arn, publishedKeyIds: [] }),
+      issuer: server.issuer ?? '',
+      ttlSeconds: 600,
+      newTokenId: () => 'aud-check',
+    });
+
+    // Act
+    const mine = await issue(
+      { openid: 'oMine00000000000000000000000' },
+      { appId: APP_ID, appSecret: 'x' },
+    );
+    const other = await issue(
+      { openid: 'oOther0000000000000000000000' },
+      { appId: OTHER_APP_ID, appSecret: 'x' },
+    );
+
+    // Assess
+    expect((await me(server, mine.token)).status).toBe(200);
+    expect((await me(server, other.token)).status).toBe(401);
+  });
+});
