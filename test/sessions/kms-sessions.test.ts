@@ -1,3 +1,4 @@
+import { createHmac, createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { calculateJwkThumbprint, createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsJsonClient } from '../../functions/adapters/aws-json.ts';
@@ -174,36 +175,132 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
   it('lets GET /me through only for AppIDs of the secret', async () => {
     // Prepare
     const server = await start({ SESSION_KEY_ID: current.arn });
-    const call = createAwsJsonClient({
-      label: 'KMS',
-      service: 'kms',
-      targetPrefix: 'TrentService',
-      region: MOTO_REGION,
-      endpoint: new URL(moto.endpoint),
-      credentials: async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' }),
-      callMs: 1000,
-      totalMs: 2500,
-      attempts: 1,
-    });
-    const issue = createSessionIssuer({
-      keys: createKmsKeys({ call, signingKeyId: current.arn, publishedKeyIds: [] }),
-      issuer: server.issuer ?? '',
-      ttlSeconds: 600,
-      newTokenId: () => 'aud-check',
-    });
 
     // Act
-    const mine = await issue(
-      { openid: 'oMine00000000000000000000000' },
-      { appId: APP_ID, appSecret: 'x' },
-    );
-    const other = await issue(
-      { openid: 'oOther0000000000000000000000' },
-      { appId: OTHER_APP_ID, appSecret: 'x' },
-    );
+    const mine = await sign(server, { appId: APP_ID });
+    const other = await sign(server, { appId: OTHER_APP_ID });
 
     // Assess
-    expect((await me(server, mine.token)).status).toBe(200);
-    expect((await me(server, other.token)).status).toBe(401);
+    expect((await me(server, mine)).status).toBe(200);
+    expect((await me(server, other)).status).toBe(401);
+  });
+
+  describe('the local authorizer on GET /me', () => {
+    let server: LocalServer;
+    let genuine: string;
+    beforeAll(async () => {
+      server = await start({ SESSION_KEY_ID: current.arn });
+      genuine = String((await login(server, 'kms-code-authorizer')).body.token);
+    });
+
+    const parts = () => genuine.split('.') as [string, string, string];
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const decoded = (part: string) =>
+      JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+    it.each<[string, () => Promise<string | undefined>]>([
+      ['no token', async () => undefined],
+      ['a malformed token', async () => 'not-a-jwt'],
+      [
+        'a tampered payload',
+        async () => {
+          const [h, p, sig] = parts();
+          return `${h}.${b64({ ...decoded(p), sub: 'oSomeoneElse000000000000000' })}.${sig}`;
+        },
+      ],
+      [
+        'alg: none',
+        async () => {
+          const [h, p] = parts();
+          return `${b64({ ...decoded(h), alg: 'none' })}.${p}.`;
+        },
+      ],
+      [
+        'HS256 keyed with the public key',
+        async () => {
+          const [h, p] = parts();
+          const jwks = (await (
+            await fetch(new URL('/.well-known/jwks.json', server.url))
+          ).json()) as {
+            keys: import('node:crypto').JsonWebKey[];
+          };
+          const pem = createPublicKey({
+            key: jwks.keys[0] as import('node:crypto').JsonWebKey,
+            format: 'jwk',
+          }).export({
+            type: 'spki',
+            format: 'pem',
+          });
+          const input = `${b64({ ...decoded(h), alg: 'HS256' })}.${p}`;
+          return `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
+        },
+      ],
+      [
+        'another RSA key under the real kid',
+        async () => {
+          const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+          const [h, p] = parts();
+          const input = `${h}.${p}`;
+          return `${input}.${nodeSign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+        },
+      ],
+      ['an expired token', () => sign(server, { now: Date.now() - 3600_000, ttlSeconds: 600 })],
+      ['a token from the future (iat)', () => sign(server, { now: Date.now() + 600_000 })],
+      ['a wrong issuer', () => sign(server, { issuer: 'https://login.example.com' })],
+      ['a wrong audience', () => sign(server, { appId: OTHER_APP_ID })],
+    ])('refuses %s with 401 unauthorized and WWW-Authenticate', async (_what, forge) => {
+      // Prepare
+      const token = await forge();
+
+      // Act
+      const response = await fetch(new URL('/me', server.url), {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
+
+      // Assess
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      expect(await response.json()).toMatchObject({ code: 'unauthorized', status: 401 });
+    });
+
+    it("hands an accepted token's claims to /me, exp as a number", async () => {
+      // Act
+      const response = await me(server, genuine);
+      const body = (await response.json()) as Record<string, unknown>;
+
+      // Assess
+      const claims = decoded(parts()[1]);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(body).toEqual({ openid: claims.sub, appid: APP_ID, expiresAt: claims.exp });
+    });
   });
 });
+
+/** A token signed by the moto key with the project's issuer, for claims a login would not give. */
+async function sign(
+  server: LocalServer,
+  options: { appId?: string; issuer?: string; now?: number; ttlSeconds?: number },
+): Promise<string> {
+  const call = createAwsJsonClient({
+    label: 'KMS',
+    service: 'kms',
+    targetPrefix: 'TrentService',
+    region: MOTO_REGION,
+    endpoint: new URL(moto.endpoint),
+    credentials: async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' }),
+    callMs: 1000,
+    totalMs: 2500,
+    attempts: 1,
+  });
+  const now = options.now;
+  const issue = createSessionIssuer({
+    keys: createKmsKeys({ call, signingKeyId: current.arn, publishedKeyIds: [] }),
+    issuer: options.issuer ?? server.issuer ?? '',
+    ttlSeconds: options.ttlSeconds ?? 600,
+    ...(now !== undefined && { now: () => now }),
+    newTokenId: () => 'forged',
+  });
+  const app = { appId: options.appId ?? APP_ID, appSecret: 'unused' };
+  return (await issue({ openid: 'oSigned00000000000000000000' }, app)).token;
+}
