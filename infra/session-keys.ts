@@ -72,7 +72,7 @@ export class SessionKeys extends Construct {
   grantTo(role: IRole): IDependable[] {
     const statements = [
       new PolicyStatement({
-        actions: ['kms:Sign', 'kms:GetPublicKey'],
+        actions: ['kms:GetPublicKey', 'kms:Sign'],
         resources: [this.signing.keyArn],
       }),
     ];

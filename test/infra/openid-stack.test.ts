@@ -69,9 +69,9 @@ describe('the login function', () => {
     });
   });
 
-  it('gets the secret ARN and source maps in its environment, and nothing else', () => {
+  it('gets the secret ARN and source maps in its environment, and nothing else, with sessions off', () => {
     // Prepare
-    const { template, json } = synth();
+    const { template, json } = synth({ sessions: 'false' });
     const secretId = onlyLogicalId(json, 'AWS::SecretsManager::Secret');
 
     // Act / Assess
@@ -274,9 +274,9 @@ describe('the secret', () => {
 });
 
 describe('the HTTP API', () => {
-  it('routes POST /openid to the function with payload format 2.0 and no authorizer', () => {
+  it('routes POST /openid to the function with payload format 2.0 and no authorizer, and nothing else with sessions off', () => {
     // Prepare
-    const { template, json } = synth();
+    const { template, json } = synth({ sessions: 'false' });
     const functionId = onlyLogicalId(json, 'AWS::Lambda::Function');
 
     // Act / Assess
