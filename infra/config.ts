@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { ConfigError } from '../functions/config.ts';
 import { WECHAT } from '../functions/shared/budgets.ts';
+import { APP_ID_PATTERN, MAX_APP_IDS } from './session-authorizer.ts';
 
 export { ConfigError };
 
@@ -47,12 +48,6 @@ export interface SessionConfig {
 
 /** The key the stack creates when no `sessionKeys` are given; rotation starts from it. */
 export const DEFAULT_SESSION_KEY = 'default';
-
-/** A mini program AppID as WeChat issues it, and as tokens carry it in `aud`. */
-export const APP_ID_PATTERN = /^wx[0-9a-z]{16}$/;
-
-/** API Gateway allows 50 audiences per JWT authorizer. */
-export const MAX_APP_IDS = 50;
 
 /** Letters, digits and hyphens: the name ends up in a logical id and a KMS alias. */
 const KEY_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;

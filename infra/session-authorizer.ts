@@ -1,3 +1,4 @@
+// Needs aws-cdk-lib and constructs only, so that it can be copied into another CDK app.
 import { Token } from 'aws-cdk-lib';
 import type {
   CfnAuthorizer,
@@ -8,7 +9,12 @@ import type {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type { IConstruct } from 'constructs';
-import { APP_ID_PATTERN, MAX_APP_IDS } from './config.ts';
+
+/** A mini program AppID as WeChat issues it, and as tokens carry it in `aud`. */
+export const APP_ID_PATTERN = /^wx[0-9a-z]{16}$/;
+
+/** API Gateway allows 50 audiences per JWT authorizer. */
+export const MAX_APP_IDS = 50;
 
 /** What {@link WeappSessionAuthorizer} checks tokens against. */
 export interface WeappSessionAuthorizerProps {
