@@ -184,8 +184,9 @@ function list(node: Node, key: string): string[] | undefined {
   if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
     throw new ConfigError(`Context ${key} must be a comma-separated string or a list of strings.`);
   }
+  if (items.length === 0) return undefined;
   const trimmed = items.map((item) => item.trim());
-  if (trimmed.length === 0 || trimmed.includes('')) {
+  if (trimmed.includes('')) {
     throw new ConfigError(`Context ${key} has an empty entry.`);
   }
   return trimmed;

@@ -110,6 +110,14 @@ describe('readConfig', () => {
     expect(fromJson.sessions).toEqual(fromCli.sessions);
   });
 
+  it('reads an empty cdk.json list of AppIDs as none', () => {
+    // Prepare / Act
+    const config = configOf({ appIds: [] });
+
+    // Assess
+    expect(config.sessions?.appIds).toEqual([]);
+  });
+
   it('accepts 50 AppIDs, the most one authorizer takes', () => {
     // Prepare / Act
     const config = configOf({ appIds: appIdList(50) });
