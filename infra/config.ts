@@ -2,6 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { ConfigError } from '../functions/config.ts';
 import { WECHAT } from '../functions/shared/budgets.ts';
+import { APP_ID_PATTERN, MAX_APP_IDS } from './session-authorizer.ts';
 
 export { ConfigError };
 
@@ -25,7 +26,41 @@ export interface DeploymentConfig {
   readonly wechatApiBaseUrl?: string;
   readonly wechatTimeoutMs?: number;
   readonly secretCacheTtlSeconds?: number;
+  /** Session tokens (docs/operators.md, "Sessions"); undefined with `-c sessions=false`. */
+  readonly sessions: SessionConfig | undefined;
 }
+
+/**
+ * The session signing keys and who may present their tokens. Every key named here exists in
+ * KMS and is published in the JWKS; exactly one of them signs. A rotation is a sequence of
+ * deploys that changes `keys` and `signingKey` (docs/operators.md, "Rotating the session key").
+ */
+export interface SessionConfig {
+  /** The keys' names, each one KMS key; the name fixes the key's logical id and alias. */
+  readonly keys: readonly string[];
+  /** The name of the key that signs new tokens; one of `keys`. */
+  readonly signingKey: string;
+  /** Token lifetime passed to the function when set; the function defaults to 7200. */
+  readonly ttlSeconds?: number;
+  /** AppIDs whose tokens `GET /me` accepts (the authorizer's audience); empty = no `/me`. */
+  readonly appIds: readonly string[];
+}
+
+/** The key the stack creates when no `sessionKeys` are given; rotation starts from it. */
+export const DEFAULT_SESSION_KEY = 'default';
+
+/** Letters, digits and hyphens: the name ends up in a logical id and a KMS alias. */
+const KEY_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * A rotation needs two keys at once; a third leaves room for an emergency rotation during a
+ * planned one. Every published key is one more GetPublicKey on a cold JWKS request, which
+ * API Gateway gives 1.5 s.
+ */
+const MAX_SESSION_KEYS = 3;
+
+/** The function's accepted range for SESSION_TTL_SECONDS: 5 minutes to 7 days. */
+const SESSION_TTL_RANGE = { min: 300, max: 604_800 } as const;
 
 /**
  * 50 requests/s steady, bursts of 100: a login happens once per mini program session, so
@@ -56,6 +91,7 @@ export function readConfig(node: Node): DeploymentConfig {
     wechatApiBaseUrl: text(node, 'wechatApiBaseUrl'),
     wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, WECHAT.maxTimeoutMs),
     secretCacheTtlSeconds: whole(node, 'secretCacheTtlSeconds', 0, 86_400),
+    sessions: sessions(node),
   };
   if (config.secretArn && config.secretName) {
     throw new ConfigError('Give either secretArn or secretName, not both.');
@@ -64,6 +100,96 @@ export function readConfig(node: Node): DeploymentConfig {
     throw new ConfigError('domainName and certificateArn go together: give both or neither.');
   }
   return config;
+}
+
+const SESSION_KEYS = ['appIds', 'sessionKeys', 'sessionSigningKey', 'sessionTtlSeconds'];
+
+function sessions(node: Node): SessionConfig | undefined {
+  if (!flag(node, 'sessions', true)) {
+    const given = SESSION_KEYS.filter((key) => isGiven(node.tryGetContext(key)));
+    if (given.length > 0) {
+      throw new ConfigError(
+        `Context ${given.join(', ')} needs sessions, which sessions=false turns off: drop one or the other.`,
+      );
+    }
+    return undefined;
+  }
+  const keys = names(node, 'sessionKeys') ?? [DEFAULT_SESSION_KEY];
+  const signingKey = text(node, 'sessionSigningKey');
+  if (signingKey === undefined && keys.length > 1) {
+    throw new ConfigError(
+      `Context sessionSigningKey is required when sessionKeys names more than one key (${keys.join(', ')}): name the one that signs.`,
+    );
+  }
+  if (signingKey !== undefined && !keys.includes(signingKey)) {
+    throw new ConfigError(
+      `Context sessionSigningKey must be one of sessionKeys (${keys.join(', ')}), not "${signingKey}".`,
+    );
+  }
+  return {
+    keys,
+    signingKey: signingKey ?? (keys[0] as string),
+    ttlSeconds: whole(node, 'sessionTtlSeconds', SESSION_TTL_RANGE.min, SESSION_TTL_RANGE.max),
+    appIds: appIds(node, 'appIds'),
+  };
+}
+
+function names(node: Node, key: string): string[] | undefined {
+  const values = list(node, key);
+  if (values === undefined) return undefined;
+  const bad = values.find((name) => !KEY_NAME.test(name));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `Context ${key} must be names of lowercase letters, digits and hyphens (at most 32 characters), not "${bad}".`,
+    );
+  }
+  unique(key, values);
+  if (values.length > MAX_SESSION_KEYS) {
+    throw new ConfigError(`Context ${key} names at most ${MAX_SESSION_KEYS} keys.`);
+  }
+  return values;
+}
+
+function appIds(node: Node, key: string): string[] {
+  const values = list(node, key) ?? [];
+  const bad = values.find((appId) => !APP_ID_PATTERN.test(appId));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `Context ${key} must be AppIDs, each wx and 16 lowercase letters or digits, not "${bad}".`,
+    );
+  }
+  unique(key, values);
+  if (values.length > MAX_APP_IDS) {
+    throw new ConfigError(
+      `Context ${key} names at most ${MAX_APP_IDS} AppIDs (API Gateway's audience limit per authorizer).`,
+    );
+  }
+  return values;
+}
+
+function unique(key: string, values: readonly string[]): void {
+  const twice = values.find((value, i) => values.indexOf(value) !== i);
+  if (twice !== undefined) throw new ConfigError(`Context ${key} names "${twice}" twice.`);
+}
+
+function isGiven(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** A comma-separated string (`-c key=a,b`) or a JSON array of strings (cdk.json). */
+function list(node: Node, key: string): string[] | undefined {
+  const value: unknown = node.tryGetContext(key);
+  if (!isGiven(value)) return undefined;
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new ConfigError(`Context ${key} must be a comma-separated string or a list of strings.`);
+  }
+  if (items.length === 0) return undefined;
+  const trimmed = items.map((item) => item.trim());
+  if (trimmed.includes('')) {
+    throw new ConfigError(`Context ${key} has an empty entry.`);
+  }
+  return trimmed;
 }
 
 function text(node: Node, key: string): string | undefined {
@@ -83,9 +209,9 @@ function whole(node: Node, key: string, min: number, max: number): number | unde
   return parsed;
 }
 
-function flag(node: Node, key: string): boolean {
+function flag(node: Node, key: string, fallback = false): boolean {
   const value: unknown = node.tryGetContext(key);
-  if (value === undefined || value === null || value === '') return false;
+  if (value === undefined || value === null || value === '') return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new ConfigError(`Context ${key} must be true or false.`);

@@ -1,10 +1,12 @@
-import { type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogField, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   ApiMapping,
+  type CfnApi,
   DomainName,
   HttpApi,
   HttpMethod,
+  type HttpRoute,
   HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
@@ -13,7 +15,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
+import { WeappSessionAuthorizer } from './session-authorizer.ts';
 
 /** How the API is exposed; see `DeploymentConfig` for what each value means. */
 export interface LoginApiProps {
@@ -22,14 +25,34 @@ export interface LoginApiProps {
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /** The session routes, when sessions are on. */
+  readonly sessions?: LoginApiSessions;
 }
+
+/** The session routes' part of {@link LoginApiProps}. */
+export interface LoginApiSessions {
+  /** AppIDs whose tokens `GET /me` accepts; empty = no `/me` route. */
+  readonly appIds: readonly string[];
+  /**
+   * What else must exist before the JWT authorizer is created: the grant that lets the
+   * function read the keys for the JWKS.
+   */
+  readonly authorizerDependsOn: readonly IDependable[];
+}
+
+/** The discovery document and the JWKS, where API Gateway's JWT authorizer looks for them. */
+export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+export const JWKS_PATH = '/.well-known/jwks.json';
+export const ME_PATH = '/me';
 
 /**
  * `POST /openid` on an HTTP API: one throttled `$default` stage with JSON access logs, and
- * optionally a custom domain mapped to it. Nothing else is routed; API Gateway itself answers
- * 404 for other paths and methods.
+ * optionally a custom domain mapped to it. With sessions, also the discovery document and the
+ * JWKS (public), and `GET /me` behind the JWT authorizer when AppIDs are given. Nothing else is
+ * routed; API Gateway itself answers 404 for other paths and methods.
  */
 export class LoginApi extends Construct {
+  readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly accessLogs: LogGroup;
   /** `https://…/openid`, on the custom domain when there is one. */
@@ -38,6 +61,17 @@ export class LoginApi extends Construct {
   readonly requestDomain: string;
   /** Where the custom domain's CNAME must point, when there is one. */
   readonly customDomainTarget: string | undefined;
+  /**
+   * The tokens' `iss`: `https://{custom domain}`, else the API's own base URL. Both without a
+   * trailing slash (the stage's `url` has one, so it is not used).
+   */
+  readonly issuer: string;
+  /** The authorizer of `GET /me`, when there is one. */
+  readonly sessionAuthorizer: WeappSessionAuthorizer | undefined;
+
+  private readonly integration: HttpLambdaIntegration;
+  /** Resources that API Gateway's requests to the issuer's host go through. */
+  private readonly issuerPath: IDependable[] = [];
 
   constructor(scope: Construct, id: string, props: LoginApiProps) {
     super(scope, id);
@@ -46,20 +80,18 @@ export class LoginApi extends Construct {
       // HttpApiProps cannot give the built-in stage throttling or access logs: ours is below.
       createDefaultStage: false,
     });
-    const [route] = api.addRoutes({
-      path: '/openid',
-      methods: [HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Login', props.fn, {
-        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
-      }),
+    this.api = api;
+    // A JWT authorizer whose discovery fetch fails is otherwise dropped with a warning while
+    // the deploy succeeds, leaving its routes missing; this makes it a failed deploy.
+    (api.node.defaultChild as CfnApi).failOnWarnings = true;
+    this.integration = new HttpLambdaIntegration('Login', props.fn, {
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
     });
-    if (route) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Public by design: the wx.login() code in the body is the credential. It is single-use, valid 5 minutes, and only WeChat can mint one for this AppID.',
-      });
-    }
+    this.publicRoute(
+      HttpMethod.POST,
+      '/openid',
+      'Public by design: the wx.login() code in the body is the credential. It is single-use, valid 5 minutes, and only WeChat can mint one for this AppID.',
+    );
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -79,6 +111,7 @@ export class LoginApi extends Construct {
       reason:
         'HTTP APIs do not support X-Ray tracing; the access log and the function log line share the request id instead.',
     });
+    this.issuerPath.push(this.stage);
 
     const { customDomain } = props;
     if (customDomain) {
@@ -91,17 +124,82 @@ export class LoginApi extends Construct {
         domainName: customDomain.domainName,
         certificate,
       });
-      new ApiMapping(this, 'CustomDomainMapping', { api, domainName, stage: this.stage });
+      const mapping = new ApiMapping(this, 'CustomDomainMapping', {
+        api,
+        domainName,
+        stage: this.stage,
+      });
+      this.issuerPath.push(domainName, mapping);
       this.endpointUrl = `https://${customDomain.domainName}/openid`;
       this.requestDomain = customDomain.domainName;
       this.customDomainTarget = domainName.regionalDomainName;
+      this.issuer = `https://${customDomain.domainName}`;
     } else {
       const stack = Stack.of(this);
       this.endpointUrl = `${this.stage.url}openid`;
       // Built from tokens, not "amazonaws.com": the suffix is amazonaws.com.cn in the China regions.
       this.requestDomain = `${api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
       this.customDomainTarget = undefined;
+      this.issuer = api.apiEndpoint;
     }
+
+    this.sessionAuthorizer = props.sessions
+      ? this.sessionRoutes(props.fn, props.sessions)
+      : undefined;
+  }
+
+  /**
+   * The discovery document and the JWKS, public; and `GET /me` behind the JWT authorizer.
+   * API Gateway reads `{issuer}/.well-known/openid-configuration` and the JWKS when it
+   * *creates* the authorizer, so the authorizer waits for everything that answers them: both
+   * routes with their Lambda permissions (one per route), the stage (and the custom domain's
+   * mapping), the function and its grant on the keys.
+   */
+  private sessionRoutes(
+    fn: IFunction,
+    sessions: LoginApiSessions,
+  ): WeappSessionAuthorizer | undefined {
+    const keysReason =
+      'Public by design: the OpenID discovery document and the public keys are what API Gateway and any verifier need to check a token; they hold nothing secret.';
+    const discovery = this.publicRoute(HttpMethod.GET, DISCOVERY_PATH, keysReason);
+    const jwks = this.publicRoute(HttpMethod.GET, JWKS_PATH, keysReason);
+
+    if (sessions.appIds.length === 0) {
+      Annotations.of(this).addInfo(
+        `No GET ${ME_PATH} route: deploy with -c appIds=wx…,wx… (the AppIDs whose tokens it accepts) to add it behind the JWT authorizer.`,
+      );
+      return undefined;
+    }
+    const authorizer = new WeappSessionAuthorizer('SessionAuthorizer', {
+      issuer: this.issuer,
+      appIds: sessions.appIds,
+    });
+    this.api.addRoutes({
+      path: ME_PATH,
+      methods: [HttpMethod.GET],
+      integration: this.integration,
+      authorizer,
+    });
+    authorizer.cfnAuthorizer.node.addDependency(
+      discovery,
+      jwks,
+      ...this.issuerPath,
+      fn,
+      ...sessions.authorizerDependsOn,
+    );
+    return authorizer;
+  }
+
+  /** A route anyone may call, with the reason it needs no authorizer. */
+  private publicRoute(method: HttpMethod, path: string, reason: string): HttpRoute {
+    const [route] = this.api.addRoutes({
+      path,
+      methods: [method],
+      integration: this.integration,
+    });
+    if (!route) throw new Error(`No route was created for ${method} ${path}.`);
+    Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+    return route;
   }
 }
 

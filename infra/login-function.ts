@@ -45,7 +45,8 @@ export class LoginFunction extends NodejsFunction {
     // It is a sibling of the function because super() needs it before `this` exists.
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'weapp-openid login function: write its own logs, read its WeChat secret',
+      description:
+        'weapp-openid login function: write its own logs, read its WeChat secret, sign session tokens',
     });
     super(scope, id, {
       entry: LOGIN_FUNCTION_ENTRY,

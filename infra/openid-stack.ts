@@ -4,10 +4,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV } from '../functions/shared/names.ts';
-import type { DeploymentConfig } from './config.ts';
+import type { DeploymentConfig, SessionConfig } from './config.ts';
 import { LoginAlarms } from './login-alarms.ts';
-import { LoginApi } from './login-api.ts';
+import { JWKS_PATH, LoginApi, type LoginApiSessions } from './login-api.ts';
 import { LoginFunction } from './login-function.ts';
+import { SessionKeys } from './session-keys.ts';
 
 /** Props of {@link OpenidStack}: the stack's own props plus the operator's choices. */
 export interface OpenidStackProps extends StackProps {
@@ -16,7 +17,9 @@ export interface OpenidStackProps extends StackProps {
 
 /**
  * `POST /openid` on an HTTP API, a Lambda that exchanges the wx.login() code with WeChat,
- * the Secrets Manager secret holding the AppSecret, and the logs and alarms to run it.
+ * the Secrets Manager secret holding the AppSecret, and the logs and alarms to run it; with
+ * sessions (the default), the KMS keys that sign session tokens and the routes that publish
+ * and check them.
  */
 export class OpenidStack extends Stack {
   constructor(scope: Construct, id: string, props: OpenidStackProps) {
@@ -54,6 +57,8 @@ export class OpenidStack extends Stack {
       }),
     );
 
+    const sessions = config.sessions && this.sessions(fn, config.sessions);
+
     const api = new LoginApi(this, 'Http', {
       fn,
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
@@ -63,7 +68,9 @@ export class OpenidStack extends Stack {
         config.domainName && config.certificateArn
           ? { domainName: config.domainName, certificateArn: config.certificateArn }
           : undefined,
+      sessions,
     });
+    if (sessions) fn.addEnvironment(ENV.sessionIssuer, api.issuer);
     new LoginAlarms(this, 'Alarms', { fn, stage: api.stage, alarmEmail: config.alarmEmail });
 
     new CfnOutput(this, 'EndpointUrl', {
@@ -95,6 +102,37 @@ export class OpenidStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: fn.functionName });
     new CfnOutput(this, 'FunctionLogGroupName', { value: logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: api.accessLogs.logGroupName });
+    if (sessions) {
+      new CfnOutput(this, 'Issuer', {
+        description:
+          "The session tokens' iss; give it to WeappSessionAuthorizer to protect your own routes",
+        value: api.issuer,
+        exportName: `${this.stackName}-Issuer`,
+      });
+      new CfnOutput(this, 'JwksUrl', {
+        description: 'The public keys that verify session tokens',
+        value: `${api.issuer}${JWKS_PATH}`,
+      });
+    }
+  }
+
+  /**
+   * The signing keys, the function's grant on them and its session variables (all but the
+   * issuer, which only exists with the API).
+   */
+  private sessions(fn: LoginFunction, config: SessionConfig): LoginApiSessions {
+    const keys = new SessionKeys(this, 'SessionKeys', {
+      names: config.keys,
+      signingKey: config.signingKey,
+    });
+    for (const [name, value] of Object.entries({
+      ...keys.environment,
+      ...optional(ENV.sessionTtlSeconds, config.ttlSeconds),
+    })) {
+      fn.addEnvironment(name, value);
+    }
+    if (!fn.role) throw new Error('The login function has no role to grant the keys to.');
+    return { appIds: config.appIds, authorizerDependsOn: keys.grantTo(fn.role) };
   }
 
   /** The operator's existing secret, or a new one that holds no usable credentials. */

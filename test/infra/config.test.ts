@@ -5,8 +5,12 @@ import { ConfigError, readConfig } from '../../infra/config.ts';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
+/** `n` distinct well-formed AppIDs. */
+const appIdList = (n: number) =>
+  Array.from({ length: n }, (_, i) => `wx${i.toString(16).padStart(16, '0')}`);
+
 describe('readConfig', () => {
-  it('defaults to a created secret, 30-day retained logs and 50/100 throttling', () => {
+  it('defaults to a created secret, 30-day retained logs, 50/100 throttling and sessions signed by one key', () => {
     // Prepare / Act
     const config = configOf({});
 
@@ -24,6 +28,7 @@ describe('readConfig', () => {
       wechatApiBaseUrl: undefined,
       wechatTimeoutMs: undefined,
       secretCacheTtlSeconds: undefined,
+      sessions: { keys: ['default'], signingKey: 'default', ttlSeconds: undefined, appIds: [] },
     });
   });
 
@@ -49,6 +54,33 @@ describe('readConfig', () => {
     [{ wechatTimeoutMs: '6000' }, /wechatTimeoutMs must be a whole number from 1 to 5000/],
     [{ destroyLogsOnDelete: 'yes' }, /destroyLogsOnDelete must be true or false/],
     [{ alarmEmail: 42 }, /alarmEmail must be a string/],
+    [{ sessions: 'no' }, /sessions must be true or false/],
+    [{ appIds: 'wx0123456789abcde' }, /appIds must be AppIDs.*"wx0123456789abcde"/],
+    [{ appIds: 'wx0123456789ABCDEF' }, /appIds must be AppIDs, each wx and 16 lowercase/],
+    [{ appIds: 'wx0123456789abcdef,,wx4f4bc4dec97d474b' }, /appIds has an empty entry/],
+    [
+      { appIds: 'wx0123456789abcdef,wx0123456789abcdef' },
+      /appIds names "wx0123456789abcdef" twice/,
+    ],
+    [{ appIds: appIdList(51).join(',') }, /appIds names at most 50 AppIDs/],
+    [{ appIds: 42 }, /appIds must be a comma-separated string or a list of strings/],
+    [{ sessionTtlSeconds: '299' }, /sessionTtlSeconds must be a whole number from 300 to 604800/],
+    [
+      { sessionTtlSeconds: '604801' },
+      /sessionTtlSeconds must be a whole number from 300 to 604800/,
+    ],
+    [{ sessionKeys: 'Default' }, /sessionKeys must be names of lowercase letters.*"Default"/],
+    [{ sessionKeys: 'a_b' }, /sessionKeys must be names/],
+    [{ sessionKeys: 'a,b,c,d', sessionSigningKey: 'a' }, /sessionKeys names at most 3 keys/],
+    [{ sessionKeys: 'a,a' }, /sessionKeys names "a" twice/],
+    [{ sessionKeys: 'a,b' }, /sessionSigningKey is required when sessionKeys names more than one/],
+    [
+      { sessionKeys: 'a,b', sessionSigningKey: 'c' },
+      /sessionSigningKey must be one of sessionKeys \(a, b\)/,
+    ],
+    [{ sessionSigningKey: 'next' }, /sessionSigningKey must be one of sessionKeys \(default\)/],
+    [{ sessions: 'false', appIds: 'wx0123456789abcdef' }, /appIds needs sessions/],
+    [{ sessions: false, sessionTtlSeconds: 3600 }, /sessionTtlSeconds needs sessions/],
   ])('rejects %j naming the key', (context, message) => {
     // Prepare / Act
     const read = () => configOf(context);
@@ -56,5 +88,66 @@ describe('readConfig', () => {
     // Assess
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
+  });
+
+  it('turns sessions off with sessions=false, from -c or cdk.json', () => {
+    // Prepare / Act
+    const fromCli = configOf({ sessions: 'false' });
+    const fromJson = configOf({ sessions: false });
+
+    // Assess
+    expect(fromCli.sessions).toBeUndefined();
+    expect(fromJson.sessions).toBeUndefined();
+  });
+
+  it('reads the AppIDs as a comma-separated -c value or a cdk.json list', () => {
+    // Prepare / Act
+    const fromCli = configOf({ appIds: ' wx0123456789abcdef , wx4f4bc4dec97d474b' });
+    const fromJson = configOf({ appIds: ['wx0123456789abcdef', 'wx4f4bc4dec97d474b'] });
+
+    // Assess
+    expect(fromCli.sessions?.appIds).toEqual(['wx0123456789abcdef', 'wx4f4bc4dec97d474b']);
+    expect(fromJson.sessions).toEqual(fromCli.sessions);
+  });
+
+  it('reads an empty cdk.json list of AppIDs as none', () => {
+    // Prepare / Act
+    const config = configOf({ appIds: [] });
+
+    // Assess
+    expect(config.sessions?.appIds).toEqual([]);
+  });
+
+  it('accepts 50 AppIDs, the most one authorizer takes', () => {
+    // Prepare / Act
+    const config = configOf({ appIds: appIdList(50) });
+
+    // Assess
+    expect(config.sessions?.appIds).toHaveLength(50);
+  });
+
+  it('reads a rotation step: several keys, one of them signing', () => {
+    // Prepare / Act
+    const config = configOf({
+      sessionKeys: 'default,next',
+      sessionSigningKey: 'next',
+      sessionTtlSeconds: '3600',
+    });
+
+    // Assess
+    expect(config.sessions).toEqual({
+      keys: ['default', 'next'],
+      signingKey: 'next',
+      ttlSeconds: 3600,
+      appIds: [],
+    });
+  });
+
+  it('lets a single key sign without naming it', () => {
+    // Prepare / Act
+    const config = configOf({ sessionKeys: 'next' });
+
+    // Assess
+    expect(config.sessions).toMatchObject({ keys: ['next'], signingKey: 'next' });
   });
 });

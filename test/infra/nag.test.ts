@@ -4,7 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { scratchDir } from './synth.ts';
+import { APP_IDS_CONTEXT, DOMAIN_CONTEXT, ROTATION_STEPS, scratchDir } from './synth.ts';
 
 const outdir = () => scratchDir('weapp-openid-nag-');
 
@@ -24,6 +24,10 @@ describe('cdk-nag on synth', () => {
         certificateArn: 'arn:aws:acm:ap-east-1:123456789012:certificate/abc',
       },
     ],
+    ['GET /me behind the JWT authorizer', APP_IDS_CONTEXT],
+    ['GET /me on a custom domain', { ...DOMAIN_CONTEXT, ...APP_IDS_CONTEXT }],
+    ['sessions off', { sessions: 'false' }],
+    ['a rotation publishing a second key', ROTATION_STEPS.publish],
   ])('passes the AwsSolutions and Serverless packs with %s', (_name, context) => {
     // Prepare
     const { stack } = createApp({ context, outdir: outdir() });
@@ -60,6 +64,8 @@ describe('cdk-nag on synth', () => {
     expect(acknowledgedOn(app)).toBe(false);
     expect(acknowledgedOn(stack)).toBe(false);
     expect(scopes.map((s) => s.node.path).sort()).toEqual([
+      'WeappOpenid/Http/Api/GET--.well-known--jwks.json',
+      'WeappOpenid/Http/Api/GET--.well-known--openid-configuration',
       'WeappOpenid/Http/Api/POST--openid',
       'WeappOpenid/Http/DefaultStage',
       'WeappOpenid/LoginFunction',

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DOMAIN_CONTEXT, onlyLogicalId, resourcesOf, synth } from './synth.ts';
 
 interface Statement {
@@ -50,6 +50,11 @@ function alarmOn(
 
 const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
+// The file's first synth bundles the function: done in a hook, whose timeout allows for a busy machine.
+beforeAll(() => {
+  synth();
+});
+
 describe('the login function', () => {
   it('runs Node.js 24 on arm64 with 256 MB and a 29 s timeout (the worst path of its budgets, plus headroom)', () => {
     // Prepare
@@ -69,9 +74,9 @@ describe('the login function', () => {
     });
   });
 
-  it('gets the secret ARN and source maps in its environment, and nothing else', () => {
+  it('gets the secret ARN and source maps in its environment, and nothing else, with sessions off', () => {
     // Prepare
-    const { template, json } = synth();
+    const { template, json } = synth({ sessions: 'false' });
     const secretId = onlyLogicalId(json, 'AWS::SecretsManager::Secret');
 
     // Act / Assess
@@ -274,9 +279,9 @@ describe('the secret', () => {
 });
 
 describe('the HTTP API', () => {
-  it('routes POST /openid to the function with payload format 2.0 and no authorizer', () => {
+  it('routes POST /openid to the function with payload format 2.0 and no authorizer, and nothing else with sessions off', () => {
     // Prepare
-    const { template, json } = synth();
+    const { template, json } = synth({ sessions: 'false' });
     const functionId = onlyLogicalId(json, 'AWS::Lambda::Function');
 
     // Act / Assess

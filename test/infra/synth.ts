@@ -70,3 +70,24 @@ export const DOMAIN_CONTEXT = {
   certificateArn:
     'arn:aws:acm:ap-northeast-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
 };
+
+/** Two mini programs whose tokens GET /me accepts, and a day-long token. */
+export const APP_IDS_CONTEXT = {
+  appIds: 'wx0123456789abcdef,wx4f4bc4dec97d474b',
+  sessionTtlSeconds: '86400',
+};
+
+/**
+ * The deploys of a session key rotation (docs/operators.md), from the default single key
+ * named `default` to one named `next`.
+ */
+export const ROTATION_STEPS = {
+  /** The default: one key, `default`, signing. */
+  start: {},
+  /** Steps 1 and 2: `next` is created and published; `default` still signs. */
+  publish: { sessionKeys: 'default,next', sessionSigningKey: 'default' },
+  /** Step 3: `next` signs; `default` stays published for the tokens it signed. */
+  switch: { sessionKeys: 'default,next', sessionSigningKey: 'next' },
+  /** Step 4: `default` is gone. */
+  retire: { sessionKeys: 'next' },
+} as const satisfies Record<string, Record<string, string>>;
