@@ -2,12 +2,18 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What the proxy does with the next requests. */
-export type FaultMode = 'pass' | 'reset' | 'hang' | 'error500';
+export type FaultMode =
+  | 'pass'
+  | 'reset'
+  | 'hang'
+  | 'error500'
+  /** Answer HTTP 400 with this AWS error type, as the service does (`ThrottlingException`). */
+  | { readonly awsError: string };
 
 /**
  * A loopback HTTP proxy in front of a real service (moto_server) that counts the calls per
  * AWS operation and can be switched to fail them: reset the connection, never answer, or
- * answer HTTP 500. Used to inject Secrets Manager faults into the shipped artifact.
+ * answer HTTP 500 or an AWS error. Used to inject Secrets Manager and KMS faults.
  */
 export interface FaultProxy {
   readonly url: string;
@@ -29,7 +35,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         .split('.')
         .pop() ?? 'other';
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
-    switch (proxy.mode) {
+    const { mode } = proxy;
+    if (typeof mode === 'object') {
+      req.resume();
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ __type: mode.awsError, message: 'injected' }));
+      return;
+    }
+    switch (mode) {
       case 'reset':
         req.socket.resetAndDestroy();
         return;

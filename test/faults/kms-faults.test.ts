@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../functions/adapters/log.ts';
+import { createStaticSource } from '../../functions/adapters/secret-store.ts';
+import { loadConfig } from '../../functions/config.ts';
+import { parseSecretValue } from '../../functions/domain/apps.ts';
+import { KMS } from '../../functions/shared/budgets.ts';
+import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
+import { createSigningKey } from '../sessions/kms.ts';
+import { loginEvent } from '../support/events.ts';
+import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
+import { type FaultMode, type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { CODE, singleAppSecret } from '../support/fixtures.ts';
+import {
+  freePort,
+  MOTO_REGION,
+  type Moto,
+  motoAvailable,
+  requireMotoInCi,
+  startMoto,
+} from '../support/moto.ts';
+
+requireMotoInCi();
+
+/** The README's bound for a session that cannot be signed, with the default configuration. */
+const BOUND_MS = 5000;
+
+let moto: Moto;
+let proxy: FaultProxy;
+let wechat: FakeWechat;
+let keyArn: string;
+let lines: Record<string, unknown>[];
+
+/** The real handler with KMS behind the fault proxy (or at `kmsUrl`), WeChat on loopback. */
+function handlerAt(kmsUrl: string) {
+  const config = loadConfig({
+    WECHAT_API_BASE_URL: wechat.url,
+    SESSION_KEY_ID: keyArn,
+    SESSION_ISSUER: 'https://login.example.com',
+    AWS_REGION: MOTO_REGION,
+    AWS_ENDPOINT_URL_KMS: kmsUrl,
+  });
+  const log = createLogger({}, (line) => {
+    process.stdout.write(`${line}\n`);
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const credentials = createStaticSource(parseSecretValue(singleAppSecret()));
+  const sessions = kmsSessions(config, undefined, async () => ({
+    accessKeyId: 'testing',
+    secretAccessKey: 'testing',
+  }));
+  return createApiHandler(config, log, credentials, 'kms-faults', sessions);
+}
+
+describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
+  beforeAll(async () => {
+    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    proxy = await startFaultProxy(moto.endpoint);
+    keyArn = (await createSigningKey(moto.endpoint)).arn;
+  });
+  afterAll(async () => {
+    await Promise.all([proxy?.close(), wechat?.close()]);
+    await moto?.stop();
+  });
+  beforeEach(() => {
+    wechat.reset();
+    proxy.mode = 'pass';
+    proxy.resetCounts();
+    lines = [];
+  });
+
+  it.each<[string, FaultMode, number, string, RegExp]>([
+    ['throttled', { awsError: 'ThrottlingException' }, 503, 'session_unavailable', /Throttling/],
+    ['slow (never answers in time)', 'hang', 503, 'session_unavailable', /timeout/],
+    ['failing with 500', 'error500', 503, 'session_unavailable', /HTTP 500/],
+    [
+      'saying the key is disabled',
+      { awsError: 'DisabledException' },
+      500,
+      'misconfigured',
+      /DisabledException/,
+    ],
+    [
+      'saying the key does not exist',
+      { awsError: 'NotFoundException' },
+      500,
+      'misconfigured',
+      /NotFound/,
+    ],
+    [
+      'refusing the function',
+      { awsError: 'AccessDeniedException' },
+      500,
+      'misconfigured',
+      /AccessDenied/,
+    ],
+  ])(
+    'answers %s with its contract answer, within the bound, after one WeChat call',
+    async (_what, mode, status, code, reason) => {
+      // Prepare
+      const handler = handlerAt(proxy.url);
+      proxy.mode = mode;
+
+      // Act
+      const started = performance.now();
+      const result = await handler(loginEvent(JSON.stringify({ code: CODE })));
+      const elapsed = performance.now() - started;
+
+      // Assess
+      const body = JSON.parse(result.body ?? '{}') as Record<string, unknown>;
+      expect(result.statusCode).toBe(status);
+      expect(body.code).toBe(code);
+      expect(wechat.calls).toHaveLength(1);
+      expect(elapsed).toBeLessThan(BOUND_MS);
+      expect(lines.at(-1)).toMatchObject({ outcome: code, reason: expect.stringMatching(reason) });
+      if (code === 'session_unavailable') {
+        expect(result.headers?.['retry-after']).toBe('2');
+        expect(body.detail).toMatch(/wx\.login\(\) again/);
+      } else {
+        expect(body.detail).toMatch(/session signing key/);
+      }
+    },
+  );
+
+  it('answers KMS unreachable with 503 session_unavailable, within the bound, after one WeChat call', async () => {
+    // Prepare: a port nobody listens on.
+    const handler = handlerAt(`http://127.0.0.1:${await freePort()}`);
+
+    // Act
+    const started = performance.now();
+    const result = await handler(loginEvent(JSON.stringify({ code: CODE })));
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body ?? '{}')).toMatchObject({ code: 'session_unavailable' });
+    expect(wechat.calls).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(BOUND_MS);
+  });
+
+  it('retries a throttled Sign within its budget and signs once KMS recovers', async () => {
+    // Prepare: the public key is read; then KMS throttles for a moment.
+    const handler = handlerAt(proxy.url);
+    await handler(loginEvent(JSON.stringify({ code: 'warm-up-code' })));
+    proxy.resetCounts();
+    proxy.mode = { awsError: 'ThrottlingException' };
+    setTimeout(() => {
+      proxy.mode = 'pass';
+    }, 150);
+
+    // Act
+    const result = await handler(loginEvent(JSON.stringify({ code: CODE })));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(proxy.count('Sign')).toBeGreaterThan(1);
+    expect(proxy.count('Sign')).toBeLessThanOrEqual(KMS.attempts);
+    expect(proxy.count('GetPublicKey')).toBe(0);
+  });
+
+  it('reads the public key once per environment, however many logins and JWKS requests', async () => {
+    // Prepare
+    const handler = handlerAt(proxy.url);
+
+    // Act
+    for (let i = 0; i < 5; i++) await handler(loginEvent(JSON.stringify({ code: `${CODE}${i}` })));
+    for (let i = 0; i < 3; i++) {
+      await handler({
+        ...loginEvent(JSON.stringify({ code: CODE })),
+        routeKey: 'GET /.well-known/jwks.json',
+      });
+    }
+
+    // Assess
+    expect(proxy.count('GetPublicKey')).toBe(1);
+    expect(proxy.count('Sign')).toBe(5);
+  });
+});
