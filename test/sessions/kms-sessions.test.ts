@@ -9,6 +9,7 @@ import { createSessionIssuer } from '../../functions/domain/session.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
 import { APP_ID, APP_SECRET, OTHER_APP_ID, UNIONID } from '../support/fixtures.ts';
+import { rememberToken } from '../support/leak-guard.ts';
 import {
   freePort,
   MOTO_REGION,
@@ -49,7 +50,9 @@ async function start(env: Record<string, string>): Promise<LocalServer> {
 
 async function login(server: LocalServer, code: string) {
   const response = await fetch(server.url, { method: 'POST', body: JSON.stringify({ code }) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const body = (await response.json()) as Record<string, unknown>;
+  if (typeof body.token === 'string') rememberToken(body.token);
+  return { status: response.status, body };
 }
 
 const me = (server: LocalServer, token: string) =>
