@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
@@ -334,5 +335,19 @@ describe('docs/openapi.yaml against the failure catalogue', () => {
     // Assess
     expect(drift).toEqual([]);
     expect([...documented.keys()].sort()).toEqual(Object.keys(CATALOGUE).sort());
+  });
+});
+
+describe('docs/openapi.yaml', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    // Prepare
+    const validator = new Validator();
+
+    // Act
+    const result = await validator.validate(structuredClone(openapi));
+
+    // Assess
+    expect(result).toEqual({ valid: true });
+    expect(validator.version).toBe('3.1');
   });
 });
