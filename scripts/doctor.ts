@@ -1,32 +1,29 @@
 /**
- * `npm run doctor -- --url <EndpointUrl> [--appid wx…] [--allow-sandbox] [--timeout 35]`
+ * `npm run doctor -- --url <EndpointUrl> [--appid wx…] [--issuer https://…] [--me]
+ *   [--allow-sandbox] [--timeout 35]`
  *
  * Sends a well-formed but made-up login code. A healthy deployment forwards it to WeChat with
  * the real AppID/AppSecret, and WeChat answers 40029 (invalid code): that one answer proves the
- * endpoint, the secret, the permissions and the credentials are all wired. Every other answer
- * gets one plain sentence saying what to fix. Exit 0 healthy, 1 not healthy, 2 usage error.
+ * endpoint, the secret, the permissions and the credentials are all wired. Then it checks the
+ * session documents API Gateway's JWT authorizer reads (doctor-sessions.ts). Every verdict is
+ * one plain sentence. Exit 0 healthy, 1 not healthy, 2 usage error.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { ProblemCode } from '../functions/domain/errors.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
+import {
+  type Diagnosis,
+  healthy,
+  networkMessage,
+  type Outcome,
+  parseJson,
+  send,
+  unhealthy,
+} from './doctor-http.ts';
+import { checkSessions } from './doctor-sessions.ts';
 
-/** What the endpoint answered. */
-export interface Answer {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-  /** API Gateway's `apigw-requestid` header, when present. */
-  readonly requestId?: string;
-}
-
-/** The endpoint answered, or the request failed before any answer. */
-export type Outcome = { readonly answer: Answer } | { readonly networkError: unknown };
-
-export interface Diagnosis {
-  readonly healthy: boolean;
-  readonly message: string;
-}
+export type { Answer, Diagnosis, Outcome } from './doctor-http.ts';
 
 export interface DiagnoseOptions {
   /** Accept the local sandbox, which answers 200 for any well-formed code. */
@@ -147,119 +144,133 @@ function gatewayDiagnosis(status: number, message: string): Diagnosis {
   );
 }
 
-function networkMessage(error: unknown): string {
-  const { code, name, message } = rootCause(error);
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return 'No answer in time: the host is unreachable from here (firewall, proxy, wrong host) or hangs.';
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return 'The host name does not resolve: check the URL, or for a custom domain the CNAME to the CustomDomainTarget output.';
-  }
-  if (code === 'ECONNREFUSED') {
-    return 'Connection refused: nothing listens at that address. Locally, start the server with `npm start`; otherwise check the URL.';
-  }
-  if (code === 'ECONNRESET')
-    return 'The connection was reset: a proxy or firewall may be in the way.';
-  if (code && /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
-    return `TLS failed (${code}): the certificate is not trusted or not for this host. For a custom domain, the ACM certificate must cover it; WeChat will refuse it too.`;
-  }
-  return `Could not reach the endpoint: ${code ?? name ?? 'error'} ${message ?? ''}`.trim();
-}
-
-/** fetch wraps the socket error in `cause`; the innermost one names what happened. */
-function rootCause(error: unknown): { code?: string; name?: string; message?: string } {
-  let current: unknown = error;
-  let found: { code?: string; name?: string; message?: string } = {};
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    found = {
-      code: typeof code === 'string' ? code : found.code,
-      name: current.name,
-      message: current.message,
-    };
-    current = current.cause;
-  }
-  return found;
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const healthy = (message: string): Diagnosis => ({ healthy: true, message });
-const unhealthy = (message: string): Diagnosis => ({ healthy: false, message });
-
 /** Posts the made-up code the way the mini program would, minus the Referer. */
-export async function probe(
-  url: URL,
-  appid: string | undefined,
-  timeoutMs: number,
-): Promise<Outcome> {
+export function probe(url: URL, appid: string | undefined, timeoutMs: number): Promise<Outcome> {
   // Random so that the sandbox, which remembers used codes, never answers code_used.
   const code = `doctor-${randomBytes(8).toString('hex')}`;
-  try {
-    const response = await fetch(url, {
+  return send(
+    url,
+    {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(appid ? { code, appid } : { code }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    return {
-      answer: {
-        status: response.status,
-        contentType: response.headers.get('content-type') ?? '',
-        body: await response.text(),
-        requestId: response.headers.get('apigw-requestid') ?? undefined,
-      },
-    };
-  } catch (error) {
-    return { networkError: error };
-  }
+    },
+    timeoutMs,
+  );
 }
 
-/** The CLI: parses the arguments, probes, prints one sentence, returns the exit code. */
+/** The login's session token, when it answered one (the sandbox, or sessions with a real login). */
+export function loginToken(outcome: Outcome): string | undefined {
+  if (!('answer' in outcome) || outcome.answer.status !== 200) return undefined;
+  const token = parseJson(outcome.answer.body)?.token;
+  return typeof token === 'string' ? token : undefined;
+}
+
+/**
+ * Whether the login was answered by weapp-openid at the right path: only then are the session
+ * routes worth checking; otherwise they would repeat the login's verdict.
+ */
+function answeredByService(outcome: Outcome): boolean {
+  if (!('answer' in outcome)) return false;
+  const body = parseJson(outcome.answer.body);
+  if (outcome.answer.status === 200) return typeof body?.openid === 'string';
+  const code = outcome.answer.contentType.includes('application/problem+json')
+    ? body?.code
+    : undefined;
+  return typeof code === 'string' && code !== 'not_found' && code !== 'method_not_allowed';
+}
+
+interface Options {
+  readonly url: URL;
+  readonly appid: string | undefined;
+  readonly issuer: string | undefined;
+  readonly me: boolean;
+  readonly allowSandbox: boolean;
+  readonly timeoutMs: number;
+}
+
+/** The CLI: parses the arguments, runs every check, prints one sentence each, returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values: { url?: string; appid?: string; 'allow-sandbox'?: boolean; timeout?: string };
+  const options = parseOptions(args);
+  if (typeof options === 'string') return usage(options);
+
+  const outcome = await probe(options.url, options.appid, options.timeoutMs);
+  const verdicts = [diagnose(outcome, { allowSandbox: options.allowSandbox })];
+  if (answeredByService(outcome) && options.url.pathname.endsWith('/openid')) {
+    const base = `${options.url.origin}${options.url.pathname.slice(0, -'/openid'.length)}`;
+    verdicts.push(
+      ...(await checkSessions({
+        base,
+        issuer: options.issuer ?? base,
+        token: loginToken(outcome),
+        me: options.me,
+        timeoutMs: options.timeoutMs,
+      })),
+    );
+  }
+  for (const { healthy: ok, message } of verdicts) {
+    (ok ? process.stdout : process.stderr).write(`${message}\n`);
+  }
+  return verdicts.every((verdict) => verdict.healthy) ? 0 : 1;
+}
+
+/** The options, or what is wrong with them. */
+function parseOptions(args: string[]): Options | string {
+  let values: {
+    url?: string;
+    appid?: string;
+    issuer?: string;
+    me?: boolean;
+    'allow-sandbox'?: boolean;
+    timeout?: string;
+  };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         url: { type: 'string' },
         appid: { type: 'string' },
+        issuer: { type: 'string' },
+        me: { type: 'boolean' },
         'allow-sandbox': { type: 'boolean' },
         // 35 s: longer than API Gateway's 30 s, so its own timeout answer is seen.
         timeout: { type: 'string', default: '35' },
       },
     }));
   } catch (error) {
-    return usage((error as Error).message);
+    return (error as Error).message;
   }
   const url = URL.canParse(values.url ?? '') ? new URL(values.url as string) : undefined;
-  if (!url || !/^https?:$/.test(url.protocol))
-    return usage('--url must be the http(s) EndpointUrl.');
+  if (!url || !/^https?:$/.test(url.protocol)) return '--url must be the http(s) EndpointUrl.';
   if (values.appid !== undefined && !/^wx[0-9a-f]{16}$/.test(values.appid)) {
-    return usage('--appid must look like wx followed by 16 hex digits.');
+    return '--appid must look like wx followed by 16 hex digits.';
+  }
+  const issuer = values.issuer;
+  if (issuer !== undefined && !isIssuer(issuer)) {
+    return '--issuer must be the http(s) issuer URL without a trailing slash, query or fragment.';
   }
   const timeoutSeconds = Number(values.timeout);
-  if (!(timeoutSeconds > 0)) return usage('--timeout must be a positive number of seconds.');
+  if (!(timeoutSeconds > 0)) return '--timeout must be a positive number of seconds.';
+  return {
+    url,
+    appid: values.appid,
+    issuer,
+    me: values.me ?? false,
+    allowSandbox: values['allow-sandbox'] ?? false,
+    timeoutMs: timeoutSeconds * 1000,
+  };
+}
 
-  const outcome = await probe(url, values.appid, timeoutSeconds * 1000);
-  const { healthy: ok, message } = diagnose(outcome, { allowSandbox: values['allow-sandbox'] });
-  (ok ? process.stdout : process.stderr).write(`${message}\n`);
-  return ok ? 0 : 1;
+/** As SESSION_ISSUER: `iss` is compared as a string, so the URL must be given exactly. */
+function isIssuer(text: string): boolean {
+  if (!URL.canParse(text) || text.endsWith('/')) return false;
+  const url = new URL(text);
+  return /^https?:$/.test(url.protocol) && url.search === '' && url.hash === '';
 }
 
 function usage(problem: string): number {
   process.stderr.write(
-    `${problem}\nUsage: npm run doctor -- --url https://…/openid [--appid wx…] [--allow-sandbox] [--timeout seconds]\n`,
+    `${problem}\nUsage: npm run doctor -- --url https://…/openid [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]\n`,
   );
   return 2;
 }

@@ -1,16 +1,13 @@
-import { spawn } from 'node:child_process';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { type Answer, diagnose } from '../../scripts/doctor.ts';
 import { errcode, type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
 import { APP_ID, APP_SECRET } from '../support/fixtures.ts';
-
-const DOCTOR = fileURLToPath(new URL('../../scripts/doctor.ts', import.meta.url));
+import { endpoint, json, runDoctor } from './harness.ts';
 
 function problem(code: string, status: number, extra: Record<string, unknown> = {}): Answer {
   return {
@@ -156,84 +153,16 @@ describe('diagnose', () => {
   });
 });
 
-interface Received {
-  method?: string;
-  url?: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A loopback endpoint answering every request the same way, remembering what it received. */
-async function endpoint(
-  status: number,
-  contentType: string,
-  body: string,
-): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    req.on('end', () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body: text });
-      res.writeHead(status, { 'content-type': contentType, 'apigw-requestid': 'req-local' });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/openid`, received, server };
-}
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
-});
-
-/** Runs `node scripts/doctor.ts …` as the operator would (asynchronously: the server is in-process). */
-function runDoctor(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOCTOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('npm run doctor', () => {
   it('exits 0 against an endpoint answering invalid_code, after posting a made-up code without Referer', async () => {
     // Prepare
-    const { url, received } = await endpoint(
-      400,
-      'application/problem+json',
-      JSON.stringify({
-        status: 400,
-        code: 'invalid_code',
-        errcode: 40029,
-        detail: 'd',
-        requestId: 'r',
-      }),
-    );
+    const { url, received } = await endpoint({
+      'POST /openid': json(
+        400,
+        { status: 400, code: 'invalid_code', errcode: 40029, detail: 'd', requestId: 'r' },
+        'application/problem+json',
+      ),
+    });
 
     // Act
     const run = await runDoctor(['--url', url, '--appid', 'wx4f4bc4dec97d474b']);
@@ -241,12 +170,11 @@ describe('npm run doctor', () => {
     // Assess
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Healthy/);
-    expect(received).toHaveLength(1);
-    expect(received[0]?.method).toBe('POST');
-    expect(received[0]?.url).toBe('/openid');
-    expect(received[0]?.headers.referer).toBeUndefined();
-    expect(received[0]?.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(received[0]?.body ?? '')).toEqual({
+    const logins = received.filter(({ method, url }) => `${method} ${url}` === 'POST /openid');
+    expect(logins).toHaveLength(1);
+    expect(logins[0]?.headers.referer).toBeUndefined();
+    expect(logins[0]?.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(logins[0]?.body ?? '')).toEqual({
       code: expect.stringMatching(/^doctor-[0-9a-f]{16}$/),
       appid: 'wx4f4bc4dec97d474b',
     });
@@ -254,11 +182,13 @@ describe('npm run doctor', () => {
 
   it('exits 1 with the fix when the endpoint is misconfigured', async () => {
     // Prepare
-    const { url } = await endpoint(
-      500,
-      'application/problem+json',
-      JSON.stringify({ status: 500, code: 'misconfigured', errcode: 40125, detail: 'd' }),
-    );
+    const { url } = await endpoint({
+      'POST /openid': json(
+        500,
+        { status: 500, code: 'misconfigured', errcode: 40125, detail: 'd' },
+        'application/problem+json',
+      ),
+    });
 
     // Act
     const run = await runDoctor(['--url', url]);
@@ -270,7 +200,13 @@ describe('npm run doctor', () => {
 
   it('exits 1 when the URL serves an HTML page', async () => {
     // Prepare
-    const { url } = await endpoint(200, 'text/html; charset=utf-8', '<!doctype html><p>Hello</p>');
+    const { url, received } = await endpoint({
+      'POST /openid': {
+        status: 200,
+        contentType: 'text/html; charset=utf-8',
+        body: '<!doctype html><p>Hello</p>',
+      },
+    });
 
     // Act
     const run = await runDoctor(['--url', url]);
@@ -278,11 +214,12 @@ describe('npm run doctor', () => {
     // Assess
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/not from weapp-openid/);
+    expect(received).toHaveLength(1); // the session routes would only repeat that
   });
 
   it('exits 1 when nothing listens at the URL', async () => {
     // Prepare: a port that was just free.
-    const { url, server } = await endpoint(200, 'text/plain', '');
+    const { url, server } = await endpoint({});
     await new Promise<void>((resolve) => server.close(() => resolve()));
 
     // Act
@@ -297,8 +234,11 @@ describe('npm run doctor', () => {
     // Prepare: a server that accepts the request and never answers.
     const server = createServer(() => {});
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
     const { port } = server.address() as AddressInfo;
+    onTestFinished(() => {
+      server.closeAllConnections();
+      server.close();
+    });
 
     // Act
     const run = await runDoctor(['--url', `http://127.0.0.1:${port}/openid`, '--timeout', '0.5']);
