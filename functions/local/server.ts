@@ -12,7 +12,7 @@ import { type Config, loadConfig } from '../config.ts';
 import type { CredentialSource, Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
 import { problemResponse } from '../handler/problems.ts';
-import { ROUTE_KEYS } from '../handler/routes.ts';
+import { LOGIN_ROUTE, ROUTE_KEYS } from '../handler/routes.ts';
 import { createApiHandler, credentialSource, kmsSessions, type SessionWiring } from '../wiring.ts';
 import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
 import { createLocalAuthorizer, type LocalAuthorizer } from './authorizer.ts';
@@ -32,11 +32,14 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** The routes the local server knows, by path: the methods each takes. */
-const METHODS = new Map<string, string[]>();
-for (const key of ROUTE_KEYS) {
-  const [method = '', path = ''] = key.split(' ');
-  METHODS.set(path, [...(METHODS.get(path) ?? []), method]);
+/** The routes served, by path: the methods each takes. With sessions off, only the login. */
+function methodsByPath(sessions: boolean): ReadonlyMap<string, readonly string[]> {
+  const methods = new Map<string, string[]>();
+  for (const key of sessions ? ROUTE_KEYS : [LOGIN_ROUTE]) {
+    const [method = '', path = ''] = key.split(' ');
+    methods.set(path, [...(methods.get(path) ?? []), method]);
+  }
+  return methods;
 }
 
 /** Starts the local endpoint; `host` defaults to all interfaces so a phone on the LAN can reach it. */
@@ -45,12 +48,18 @@ export async function startLocalServer(
   log: Logger,
   host?: string,
 ): Promise<LocalServer> {
-  let routes: { handler: ApiHandler; authorize?: LocalAuthorizer } | undefined;
+  let routes:
+    | {
+        handler: ApiHandler;
+        methods: ReadonlyMap<string, readonly string[]>;
+        authorize?: LocalAuthorizer;
+      }
+    | undefined;
   const server = http.createServer(async (req, res) => {
     const requestId = newRequestId();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     try {
-      const methods = METHODS.get(path);
+      const methods = routes?.methods.get(path);
       if (methods === undefined || routes === undefined) {
         req.resume();
         return writeResult(
@@ -149,6 +158,7 @@ export async function startLocalServer(
   }
   routes = {
     handler,
+    methods: methodsByPath(sessions !== undefined),
     ...(sessions && {
       authorize: createLocalAuthorizer({
         issuer: sessions.issuer,
