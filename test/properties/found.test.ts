@@ -12,8 +12,8 @@ import { parseSecretValue } from '../../functions/domain/apps.ts';
 import { createLogin } from '../../functions/domain/login.ts';
 import { createHandler } from '../../functions/handler/http-handler.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
-import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { singleAppSecret } from '../support/fixtures.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { singleAppSecret } from '../../harness/fixtures.ts';
 
 describe('the 16 KiB limit', () => {
   let wechat: FakeWechat;

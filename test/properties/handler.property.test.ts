@@ -16,8 +16,7 @@ import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
 import { createLogin } from '../../functions/domain/login.ts';
 import { createHandler, type Handler } from '../../functions/handler/http-handler.ts';
-import { checkAnswer, findLeaks } from '../support/contract.ts';
-import { type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
+import { type FakeWechat, type Reply, startFakeWechat } from '../../harness/fake-wechat.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -27,7 +26,8 @@ import {
   referer,
   SENSITIVE,
   singleAppSecret,
-} from '../support/fixtures.ts';
+} from '../../harness/fixtures.ts';
+import { checkAnswer, findLeaks } from '../support/contract.ts';
 import {
   expectedForReply,
   lateReply,

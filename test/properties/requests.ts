@@ -4,7 +4,7 @@
  * where the contract leaves a choice open, it accepts every reasonable answer.
  */
 import fc from 'fast-check';
-import { APP_ID, APP_SECRET, OTHER_APP_ID, OTHER_APP_SECRET } from '../support/fixtures.ts';
+import { APP_ID, APP_SECRET, OTHER_APP_ID, OTHER_APP_SECRET } from '../../harness/fixtures.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 

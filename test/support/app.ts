@@ -3,8 +3,8 @@ import { createSecretStore } from '../../functions/adapters/secret-store.ts';
 import { loadConfig } from '../../functions/config.ts';
 import type { CredentialSource } from '../../functions/domain/ports.ts';
 import { createApp } from '../../functions/wiring.ts';
-import { type FakeWechat, startFakeWechat } from './fake-wechat.ts';
-import { singleAppSecret } from './fixtures.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { singleAppSecret } from '../../harness/fixtures.ts';
 
 /** A secret whose value the test can change or break, read through the real cache. */
 export interface TestSecret {
