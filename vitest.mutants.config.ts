@@ -14,8 +14,9 @@ export default defineConfig({
       'test/functions/wechat-client.test.ts',
       'test/properties/**/*.test.ts',
     ],
-    // The CI seed, so that a score can be compared with the last one.
-    env: { FC_SEED: '20260401' },
+    // The CI seed, so that a score can be compared with the last one; a fifth of the property
+    // runs, which still reach every outcome the properties require (checked in each run).
+    env: { FC_SEED: '20260401', FC_SCALE: '0.2' },
     coverage: { enabled: false },
   },
 });
