@@ -67,6 +67,6 @@ export async function httpLoop({ url, count }) {
 }
 
 /** The file: URLs bench/trace-files.mjs saw loaded since the process started. */
-export async function loadedFiles() {
+export function loadedFiles() {
   return { files: [...(globalThis.benchLoadedFiles ?? [])] };
 }

@@ -64,10 +64,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const credentials =
     options.credentials?.(log, secret) ??
     createSecretStore({
-      read: async () => {
+      read: () => {
         secret.reads++;
-        if (secret.value instanceof Error) throw secret.value;
-        return secret.value;
+        const { value } = secret;
+        return value instanceof Error ? Promise.reject(value) : Promise.resolve(value);
       },
       ttlMs: config.secretTtlMs,
       log,
