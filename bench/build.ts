@@ -4,9 +4,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { PROJECT_ROOT } from '../harness/artifact.ts';
+import { packageOf } from '../harness/bundle-contents.ts';
 import { LOGIN_ESBUILD_OPTIONS } from '../infra/bundling.ts';
-import { packageOf } from '../scripts/bundle-contents.ts';
-import { PROJECT_ROOT } from '../test/support/artifact.ts';
 
 const BEST_PRACTICE_ENTRY = fileURLToPath(new URL('./baselines/best-practice.ts', import.meta.url));
 export const TUTORIAL_ENTRY = fileURLToPath(new URL('./baselines/tutorial.mjs', import.meta.url));

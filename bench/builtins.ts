@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { NODE_24 } from '../test/support/artifact.ts';
+import { NODE_24 } from '../harness/artifact.ts';
 import { median, type Spread, spread } from './stats.ts';
 
 const run = promisify(execFile);

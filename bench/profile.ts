@@ -3,7 +3,8 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LambdaProcessOptions, startLambdaProcess } from '../test/support/lambda-process.ts';
+import { type LambdaProcessOptions, startLambdaProcess } from '../harness/lambda-process.ts';
+import { startBenchProcess } from './bench-process.ts';
 
 interface CpuProfile {
   nodes: {
@@ -221,7 +222,7 @@ export async function traceWarmGc(
   options: LambdaProcessOptions & { firstEvent: NonNullable<LambdaProcessOptions['firstEvent']> },
   count: number,
 ): Promise<{ afterCold: GcWindow; steady: GcWindow }> {
-  const child = startLambdaProcess({
+  const child = startBenchProcess({
     ...options,
     nodeArgs: [...(options.nodeArgs ?? []), '--trace-gc'],
   });

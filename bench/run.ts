@@ -1,25 +1,21 @@
 /**
  * `npm run bench`: the shipped artifact against two baselines, each run in fresh Node.js 24
- * processes on loopback (moto_server for Secrets Manager behind test/support/fault-proxy.ts,
+ * processes on loopback (moto_server for Secrets Manager behind harness/fault-proxy.ts,
  * which counts the calls, and a fake WeChat that answers at once). Prints a markdown table,
- * writes bench/results/latest.json and docs/performance.md. Knobs: BENCH_COLD_RUNS (default
+ * writes bench/results/latest.json and the generated blocks of docs/performance.md. Knobs: BENCH_COLD_RUNS (default
  * 20), BENCH_WARM_INVOCATIONS (default 2000), BENCH_WARM_ROUNDS (default 2).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loginBundleMetafile } from '../scripts/bundle-contents.ts';
-import { buildArtifact, PROJECT_ROOT } from '../test/support/artifact.ts';
-import { loginEvent } from '../test/support/events.ts';
-import { type FakeWechat, startFakeWechat } from '../test/support/fake-wechat.ts';
-import { type FaultProxy, startFaultProxy } from '../test/support/fault-proxy.ts';
-import { APP_ID, CODE, referer, singleAppSecret } from '../test/support/fixtures.ts';
-import {
-  type FirstInvocation,
-  type LambdaProcessOptions,
-  type LoopSummary,
-  startLambdaProcess,
-} from '../test/support/lambda-process.ts';
-import { MOTO_MISSING, type Moto, motoAvailable, startMoto } from '../test/support/moto.ts';
+import { buildArtifact, PROJECT_ROOT } from '../harness/artifact.ts';
+import { loginBundleMetafile } from '../harness/bundle-contents.ts';
+import { loginEvent } from '../harness/events.ts';
+import { type FakeWechat, startFakeWechat } from '../harness/fake-wechat.ts';
+import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import { APP_ID, CODE, referer, singleAppSecret } from '../harness/fixtures.ts';
+import type { FirstInvocation, LambdaProcessOptions } from '../harness/lambda-process.ts';
+import { MOTO_MISSING, type Moto, motoAvailable, startMoto } from '../harness/moto.ts';
+import { type LoopSummary, startBenchProcess } from './bench-process.ts';
 import {
   buildBestPractice,
   contributors,
@@ -29,14 +25,10 @@ import {
   TUTORIAL_ENTRY,
 } from './build.ts';
 import { probeBuiltins } from './builtins.ts';
+import { fillBlocks } from './doc-blocks.ts';
 import { profileColdStart, traceWarmGc } from './profile.ts';
-import {
-  type BenchResults,
-  machine,
-  renderDoc,
-  renderTable,
-  type VariantResult,
-} from './report.ts';
+import { renderBlocks, renderTable } from './report.ts';
+import { type BenchResults, machine, type VariantResult } from './results.ts';
 import { median, spread } from './stats.ts';
 
 const COLD_RUNS = positive('BENCH_COLD_RUNS', 20);
@@ -141,8 +133,17 @@ async function main(): Promise<void> {
   log('sizes: which files each variant loads…');
   const loaded = new Map<VariantId, string[]>();
   for (const variant of variants.slice(0, 3)) {
-    const first = await coldRun(variant, event('trace'), true);
-    loaded.set(variant.id, first.invocation.loadedFiles ?? []);
+    const child = startBenchProcess({
+      ...variant.options,
+      firstEvent: event('trace'),
+      traceFiles: true,
+    });
+    try {
+      check(variant, (await child.first).result);
+      loaded.set(variant.id, await child.loadedFiles());
+    } finally {
+      await child.close();
+    }
   }
   const tutorialFiles = nodeModulesFiles(loaded.get('tutorial') ?? []);
   const artifactFiles = [artifact.entry];
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < WARM_ROUNDS; round++) {
     for (let k = 0; k < 3; k++) {
       const variant = variants[(round + k) % 3] as Variant;
-      const child = startLambdaProcess({ ...variant.options, firstEvent: event('warm-first') });
+      const child = startBenchProcess({ ...variant.options, firstEvent: event('warm-first') });
       try {
         check(variant, (await child.first).result);
         proxy.resetCounts();
@@ -284,23 +285,17 @@ async function main(): Promise<void> {
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(
-    fileURLToPath(new URL('../docs/performance.md', import.meta.url)),
-    renderDoc(results, table),
-  );
+  const page = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
+  writeFileSync(page, fillBlocks(readFileSync(page, 'utf8'), renderBlocks(results)));
   log(
     `done in ${results.elapsedSeconds.toFixed(0)} s: bench/results/latest.json, docs/performance.md`,
   );
 
   /** Spawns, invokes once, and reports how many secret reads reached moto. */
-  async function coldRun(
-    variant: Variant,
-    firstEvent: ReturnType<typeof event>,
-    traceFiles = false,
-  ) {
+  async function coldRun(variant: Variant, firstEvent: ReturnType<typeof event>) {
     proxy.resetCounts();
     wechat.reset();
-    const child = startLambdaProcess({ ...variant.options, firstEvent, traceFiles });
+    const child = startBenchProcess({ ...variant.options, firstEvent });
     try {
       const invocation = await child.first;
       check(variant, invocation.result, invocation.error);
@@ -317,7 +312,7 @@ async function checkTtl(
   proxy: FaultProxy,
   event: ReturnType<typeof loginEvent>,
 ): Promise<BenchResults['ttlCheck']> {
-  const child = startLambdaProcess({
+  const child = startBenchProcess({
     ...variant.options,
     env: { ...variant.options.env, SECRET_CACHE_TTL_SECONDS: '1' },
     firstEvent: event,

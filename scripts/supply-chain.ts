@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
-import { loginBundleMetafile, packageOf } from './bundle-contents.ts';
+import { loginBundleMetafile, packageOf } from '../harness/bundle-contents.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -112,20 +112,22 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
 }
 
 /** Credentials from the standard variables, which the Lambda runtime always sets. */
-export async function credentialsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<AwsCredentials> {
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<AwsCredentials> {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
   if (!accessKeyId || !secretAccessKey) {
-    throw new AwsCallError(
-      'no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)',
-      false,
+    return Promise.reject(
+      new AwsCallError(
+        'no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)',
+        false,
+      ),
     );
   }
   const sessionToken = env.AWS_SESSION_TOKEN;
-  return sessionToken
-    ? { accessKeyId, secretAccessKey, sessionToken }
-    : { accessKeyId, secretAccessKey };
+  return Promise.resolve(
+    sessionToken
+      ? { accessKeyId, secretAccessKey, sessionToken }
+      : { accessKeyId, secretAccessKey },
+  );
 }
 
 function asCallError(error: unknown, label: string): AwsCallError {

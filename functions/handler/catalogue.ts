@@ -22,7 +22,7 @@ const RETRY_AFTER = { rateLimited: 60, busy: 2, secret: 5, session: 2 } as const
 
 const USAGE = 'Send a JSON body {"code": "<the code from wx.login()>"}.';
 const NEW_CODE = 'call wx.login() again and send the new code';
-const TELL_OPERATOR = `Retry with a new code from wx.login(); if it persists, tell the operator.`;
+const TELL_OPERATOR = 'Retry with a new code from wx.login(); if it persists, tell the operator.';
 
 const VIOLATIONS: Record<RequestViolation, string> = {
   body_missing: `The request body is missing. ${USAGE}`,
@@ -73,8 +73,8 @@ export const CATALOGUE = {
     status: 400,
     title: 'The login code is invalid or expired',
     detail: () =>
-      `WeChat rejected the login code: it has expired (codes live 5 minutes) or it was issued for another AppID. ` +
-      `Call wx.login() again and send the new code at once; if this keeps happening, check that the mini program uses the AppID this backend is configured for.`,
+      'WeChat rejected the login code: it has expired (codes live 5 minutes) or it was issued for another AppID. ' +
+      'Call wx.login() again and send the new code at once; if this keeps happening, check that the mini program uses the AppID this backend is configured for.',
   },
   code_used: {
     status: 400,

@@ -10,14 +10,12 @@ export function createMemoryKeys(): SessionKeys {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = rsaPublicJwk(publicKey.export({ format: 'der', type: 'spki' }));
   return {
-    async sign(input) {
+    sign(input) {
       const signingInput = input(jwk.kid);
       // RSASSA-PKCS1-v1_5 is node:crypto's default padding for RSA keys: RS256.
-      return {
-        signingInput,
-        signature: sign('sha256', Buffer.from(signingInput, 'ascii'), privateKey),
-      };
+      const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), privateKey);
+      return Promise.resolve({ signingInput, signature });
     },
-    published: async () => [jwk],
+    published: () => Promise.resolve([jwk]),
   };
 }

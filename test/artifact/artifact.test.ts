@@ -6,9 +6,9 @@ import {
   buildArtifact,
   disposeArtifact,
   PROJECT_ROOT,
-} from '../support/artifact.ts';
-import { json, loginEvent } from '../support/events.ts';
-import { errcode, type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
+} from '../../harness/artifact.ts';
+import { json, loginEvent } from '../../harness/events.ts';
+import { errcode, type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -19,9 +19,9 @@ import {
   SENSITIVE,
   SESSION_KEY,
   singleAppSecret,
-} from '../support/fixtures.ts';
-import { type LambdaProcess, startArtifactProcess } from '../support/lambda-process.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../support/moto.ts';
+} from '../../harness/fixtures.ts';
+import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
+import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
 
 /**
  * The bundle the stack ships (cdk synth → the function's asset), copied out of the project

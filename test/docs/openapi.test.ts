@@ -4,8 +4,8 @@ import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { CATALOGUE } from '../../functions/handler/catalogue.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
-import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET, OTHER_APP_ID, referer } from '../support/fixtures.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET, OTHER_APP_ID, referer } from '../../harness/fixtures.ts';
 import {
   openapi,
   pointer,

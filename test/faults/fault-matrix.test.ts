@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Artifact, buildArtifact, disposeArtifact } from '../support/artifact.ts';
-import { json, loginEvent } from '../support/events.ts';
-import { errcode, type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { type Artifact, buildArtifact, disposeArtifact } from '../../harness/artifact.ts';
+import { json, loginEvent } from '../../harness/events.ts';
+import { errcode, type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import {
   APP_ID,
   APP_SECRET,
   ROTATED_APP_SECRET,
   referer,
   singleAppSecret,
-} from '../support/fixtures.ts';
-import { type LambdaProcess, startArtifactProcess } from '../support/lambda-process.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../support/moto.ts';
+} from '../../harness/fixtures.ts';
+import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
+import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
 
 /**
  * Faults injected into the shipped artifact (the bundle `cdk synth` produces, run in fresh

@@ -5,11 +5,10 @@ import { loadConfig } from '../../functions/config.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
 import { KMS } from '../../functions/shared/budgets.ts';
 import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
-import { createSigningKey } from '../sessions/kms.ts';
-import { loginEvent } from '../support/events.ts';
-import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { type FaultMode, type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
-import { CODE, singleAppSecret } from '../support/fixtures.ts';
+import { loginEvent } from '../../harness/events.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { type FaultMode, type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
+import { CODE, singleAppSecret } from '../../harness/fixtures.ts';
 import {
   freePort,
   MOTO_REGION,
@@ -17,7 +16,8 @@ import {
   motoAvailable,
   requireMotoInCi,
   startMoto,
-} from '../support/moto.ts';
+} from '../../harness/moto.ts';
+import { createSigningKey } from '../sessions/kms.ts';
 
 requireMotoInCi();
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loginEvent as event, json } from '../support/events.ts';
-import { errcode, ok, type Reply } from '../support/fake-wechat.ts';
+import { loginEvent as event, json } from '../../harness/events.ts';
+import { errcode, ok, type Reply } from '../../harness/fake-wechat.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -15,7 +14,8 @@ import {
   SESSION_KEY,
   singleAppSecret,
   UNIONID,
-} from '../support/fixtures.ts';
+} from '../../harness/fixtures.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 
 let app: TestApp;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET, OPENID, referer, singleAppSecret } from '../support/fixtures.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../support/moto.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET, OPENID, referer, singleAppSecret } from '../../harness/fixtures.ts';
+import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
 
 requireMotoInCi();
 

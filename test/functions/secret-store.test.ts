@@ -15,14 +15,14 @@ import {
   OTHER_APP_ID,
   ROTATED_APP_SECRET,
   singleAppSecret,
-} from '../support/fixtures.ts';
+} from '../../harness/fixtures.ts';
 import {
   MOTO_REGION,
   type Moto,
   motoAvailable,
   requireMotoInCi,
   startMoto,
-} from '../support/moto.ts';
+} from '../../harness/moto.ts';
 
 requireMotoInCi();
 

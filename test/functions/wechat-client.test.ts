@@ -4,8 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { LoginError } from '../../functions/domain/errors.ts';
 import type { LoginTrace } from '../../functions/domain/ports.ts';
-import { errcode, type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET, CODE, OPENID } from '../support/fixtures.ts';
+import { errcode, type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET, CODE, OPENID } from '../../harness/fixtures.ts';
 
 let wechat: FakeWechat;
 beforeAll(async () => {

@@ -5,33 +5,20 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
-import { createStaticSource } from '../../functions/adapters/secret-store.ts';
-import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { loadConfig } from '../../functions/config.ts';
-import { parseSecretValue } from '../../functions/domain/apps.ts';
-import { createLogin } from '../../functions/domain/login.ts';
-import { createHandler } from '../../functions/handler/http-handler.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
-import { type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { singleAppSecret } from '../support/fixtures.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 
 describe('the 16 KiB limit', () => {
-  let wechat: FakeWechat;
+  let app: TestApp;
   beforeAll(async () => {
-    wechat = await startFakeWechat();
+    app = await startTestApp({ env: { WECHAT_TIMEOUT_MS: '300' } });
   });
-  afterAll(() => wechat.close());
+  afterAll(() => app.close());
 
   it('counts a base64-flagged body in bytes as received, even when it is not base64', async () => {
     // Prepare: 9,000 "é" are 18,000 bytes (over 16 KiB) but only 9,000 UTF-16 units.
-    const handler = createHandler({
-      login: createLogin({
-        credentials: createStaticSource(parseSecretValue(singleAppSecret())),
-        wechat: createWechatClient({ baseUrl: new URL(wechat.url), timeoutMs: 300 }),
-      }),
-      log: createLogger({}, () => {}),
-      service: 'found',
-    });
+    const { handler } = app;
     const event = {
       body: 'é'.repeat(9000),
       isBase64Encoded: true,

@@ -10,14 +10,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../functions/adapters/log.ts';
 import { createStaticSource } from '../../functions/adapters/secret-store.ts';
-import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
-import { createLogin } from '../../functions/domain/login.ts';
-import { type ApiHandler, createHandler } from '../../functions/handler/http-handler.ts';
-import { checkAnswer, findLeaks } from '../support/contract.ts';
-import { type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
+import { type FakeWechat, type Reply, startFakeWechat } from '../../harness/fake-wechat.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -27,7 +22,9 @@ import {
   referer,
   SENSITIVE,
   singleAppSecret,
-} from '../support/fixtures.ts';
+} from '../../harness/fixtures.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { checkAnswer, findLeaks } from '../support/contract.ts';
 import {
   expectedForReply,
   lateReply,
@@ -36,7 +33,8 @@ import {
   WECHAT_TIMEOUT_MS,
   wechatReply,
 } from './replies.ts';
-import { codeOf, expected, type Registry, type RequestCase, requestCase } from './requests.ts';
+import { requestCase } from './request-generators.ts';
+import { codeOf, expected, type Registry, type RequestCase } from './request-model.ts';
 import { SEED } from './seed.ts';
 
 /** FC_SCALE=12 turns this file into a soak of about 100,000 cases (90 s here). */
@@ -54,39 +52,30 @@ const answers: Record<keyof typeof tried, Map<string, number>> = {
   events: new Map(),
 };
 
-interface Harness {
-  readonly handler: ApiHandler;
-  /** The log lines of the current invocation. */
-  readonly lines: string[];
-}
-
 let wechat: FakeWechat;
-let harnesses: Record<Registry | 'late', Harness>;
+let apps: Record<Registry | 'late', TestApp>;
 
-function harness(registry: Registry, timeoutMs = WECHAT_TIMEOUT_MS): Harness {
-  const lines: string[] = [];
+/**
+ * The handler as the other tests build it, sharing one fake WeChat, with the secret parsed
+ * once (the cache is the Secrets Manager tests' subject) and a short pause before retries.
+ */
+function app(registry: Registry, timeoutMs = WECHAT_TIMEOUT_MS): Promise<TestApp> {
   const secret = registry === 'single' ? singleAppSecret() : multiAppSecret();
-  const handler = createHandler({
-    login: createLogin({
-      credentials: createStaticSource(parseSecretValue(secret)),
-      wechat: createWechatClient({
-        baseUrl: new URL(wechat.url),
-        timeoutMs,
-        retryDelayMs: 5,
-      }),
-    }),
-    log: createLogger({ service: 'property' }, (line) => lines.push(line)),
-    service: 'property',
+  return startTestApp({
+    wechat,
+    env: { WECHAT_TIMEOUT_MS: String(timeoutMs) },
+    credentials: () => createStaticSource(parseSecretValue(secret)),
+    retryDelayMs: 5,
+    echo: false,
   });
-  return { handler, lines };
 }
 
 beforeAll(async () => {
   wechat = await startFakeWechat();
-  harnesses = {
-    single: harness('single'),
-    multi: harness('multi'),
-    late: harness('single', LATE_TIMEOUT_MS),
+  apps = {
+    single: await app('single'),
+    multi: await app('multi'),
+    late: await app('single', LATE_TIMEOUT_MS),
   };
 });
 
@@ -123,12 +112,13 @@ function expectReached(property: keyof typeof tried, keys: readonly string[]): v
 /** Runs one invocation and checks what holds for every input; returns the parsed answer. */
 async function invoke(
   property: keyof typeof tried,
-  h: Harness,
+  h: TestApp,
   event: unknown,
   context: { awsRequestId: string } | undefined,
   secrets: readonly (string | undefined)[],
 ) {
   h.lines.length = 0;
+  h.written.length = 0;
   let result: APIGatewayProxyStructuredResultV2;
   try {
     result = await h.handler(event as APIGatewayProxyEventV2, context);
@@ -143,8 +133,8 @@ async function invoke(
   if (!parsed) throw new Error('unreachable');
 
   // Exactly one structured line, naming the same request and outcome as the answer.
-  expect(h.lines, 'one log line per request').toHaveLength(1);
-  const line = JSON.parse(h.lines[0] as string) as Record<string, unknown>;
+  expect(h.written, 'one log line per request').toHaveLength(1);
+  const line = h.lines[0] as Record<string, unknown>;
   expect(line.outcome).toBe(parsed.kind === 'ok' ? 'ok' : parsed.code);
   expect(typeof line.coldStart).toBe('boolean');
   expect(typeof line.requestId).toBe('string');
@@ -159,7 +149,7 @@ async function invoke(
   if (id !== undefined) expect(line.requestId).toBe(id);
 
   const wanted = [...SENSITIVE, ...secrets.filter((s): s is string => s !== undefined)];
-  const leaks = findLeaks([answer.body, JSON.stringify(answer.headers), ...h.lines], wanted);
+  const leaks = findLeaks([answer.body, JSON.stringify(answer.headers), ...h.written], wanted);
   expect(leaks, 'secret, session_key or code in the answer or the log').toEqual([]);
 
   const key = parsed.kind === 'ok' ? '200' : `${status}:${parsed.code}`;
@@ -179,7 +169,7 @@ describe('any request', () => {
           const want = expected(c);
           const { status, parsed } = await invoke(
             'requests',
-            harnesses[c.registry],
+            apps[c.registry],
             c.event,
             c.context,
             [code],
@@ -240,7 +230,7 @@ describe('any WeChat answer', () => {
   /** One valid login while the fake gives `reply` to every call. */
   async function loginAgainst(
     property: 'replies' | 'late',
-    h: Harness,
+    h: TestApp,
     reply: Reply,
     timeoutMs: number,
   ) {
@@ -272,7 +262,7 @@ describe('any WeChat answer', () => {
     // The openid is logged masked only.
     const openid = openidOf(reply);
     if (openid !== undefined && openid.length >= 12)
-      expect(findLeaks(h.lines, [openid]), 'unmasked openid in the log').toEqual([]);
+      expect(findLeaks(h.written, [openid]), 'unmasked openid in the log').toEqual([]);
   }
 
   it(
@@ -280,7 +270,7 @@ describe('any WeChat answer', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(wechatReply, (reply: Reply) =>
-          loginAgainst('replies', harnesses.single, reply, WECHAT_TIMEOUT_MS),
+          loginAgainst('replies', apps.single, reply, WECHAT_TIMEOUT_MS),
         ),
         assertOptions(RUNS.replies),
       );
@@ -303,7 +293,7 @@ describe('any WeChat answer', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(lateReply(LATE_TIMEOUT_MS), (reply: Reply) =>
-          loginAgainst('late', harnesses.late, reply, LATE_TIMEOUT_MS),
+          loginAgainst('late', apps.late, reply, LATE_TIMEOUT_MS),
         ),
         assertOptions(RUNS.late),
       );
@@ -339,7 +329,7 @@ describe('any event at all', () => {
         fc.asyncProperty(anyEvent, async (event: unknown) => {
           tried.events++;
           wechat.reset();
-          await invoke('events', harnesses.single, event, undefined, []);
+          await invoke('events', apps.single, event, undefined, []);
         }),
         assertOptions(RUNS.events),
       );

@@ -3,8 +3,8 @@
  * answers to each (CONTRACT.md sections 1 and 2).
  */
 import fc from 'fast-check';
-import type { Reply } from '../support/fake-wechat.ts';
-import { SESSION_KEY } from '../support/fixtures.ts';
+import type { Reply } from '../../harness/fake-wechat.ts';
+import { SESSION_KEY } from '../../harness/fixtures.ts';
 
 /** The timeout the property's WeChat client runs with; a delay this long or longer is a timeout. */
 export const WECHAT_TIMEOUT_MS = 500;

@@ -17,8 +17,8 @@ import {
   SANDBOX_UNIONID_PREFIX,
 } from '../../functions/local/sandbox-wechat.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import { referer } from '../../harness/fixtures.ts';
 import { checkAnswer, type Parsed } from '../support/contract.ts';
-import { referer } from '../support/fixtures.ts';
 import { SEED } from './seed.ts';
 
 const RUNS = 300;

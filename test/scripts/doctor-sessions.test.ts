@@ -3,8 +3,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
-import { errcode, type FakeWechat, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET, OPENID } from '../support/fixtures.ts';
+import { errcode, type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET, OPENID } from '../../harness/fixtures.ts';
 import { type Canned, endpoint, json, runDoctor } from './harness.ts';
 
 const silent = createLogger({}, () => {});

@@ -4,9 +4,14 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
+import {
+  errcode,
+  type FakeWechat,
+  type Reply,
+  startFakeWechat,
+} from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET } from '../../harness/fixtures.ts';
 import { type Answer, diagnose } from '../../scripts/doctor.ts';
-import { errcode, type FakeWechat, type Reply, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET } from '../support/fixtures.ts';
 import { endpoint, json, runDoctor } from './harness.ts';
 
 function problem(code: string, status: number, extra: Record<string, unknown> = {}): Answer {

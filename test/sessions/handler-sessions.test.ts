@@ -7,9 +7,9 @@ import { parseSecretValue } from '../../functions/domain/apps.ts';
 import type { ApiHandler } from '../../functions/handler/http-handler.ts';
 import { createMemoryKeys } from '../../functions/local/memory-keys.ts';
 import { createApiHandler } from '../../functions/wiring.ts';
-import { json, loginEvent } from '../support/events.ts';
-import { type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, CODE, OPENID, singleAppSecret, UNIONID } from '../support/fixtures.ts';
+import { json, loginEvent } from '../../harness/events.ts';
+import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, CODE, OPENID, singleAppSecret, UNIONID } from '../../harness/fixtures.ts';
 import { rememberToken } from '../support/leak-guard.ts';
 
 const ISSUER = 'https://abc123.execute-api.ap-east-1.amazonaws.com';

@@ -7,9 +7,8 @@ import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { createSessionIssuer } from '../../functions/domain/session.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
-import { type FakeWechat, ok, startFakeWechat } from '../support/fake-wechat.ts';
-import { APP_ID, APP_SECRET, OTHER_APP_ID, UNIONID } from '../support/fixtures.ts';
-import { rememberToken } from '../support/leak-guard.ts';
+import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { APP_ID, APP_SECRET, OTHER_APP_ID, UNIONID } from '../../harness/fixtures.ts';
 import {
   freePort,
   MOTO_REGION,
@@ -17,7 +16,8 @@ import {
   motoAvailable,
   requireMotoInCi,
   startMoto,
-} from '../support/moto.ts';
+} from '../../harness/moto.ts';
+import { rememberToken } from '../support/leak-guard.ts';
 import { createSigningKey, type KmsKey } from './kms.ts';
 
 requireMotoInCi();
@@ -201,19 +201,19 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
     const decoded = (part: string) =>
       JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 
-    it.each<[string, () => Promise<string | undefined>]>([
-      ['no token', async () => undefined],
-      ['a malformed token', async () => 'not-a-jwt'],
+    it.each<[string, () => string | undefined | Promise<string | undefined>]>([
+      ['no token', () => undefined],
+      ['a malformed token', () => 'not-a-jwt'],
       [
         'a tampered payload',
-        async () => {
+        () => {
           const [h, p, sig] = parts();
           return `${h}.${b64({ ...decoded(p), sub: 'oSomeoneElse000000000000000' })}.${sig}`;
         },
       ],
       [
         'alg: none',
-        async () => {
+        () => {
           const [h, p] = parts();
           return `${b64({ ...decoded(h), alg: 'none' })}.${p}.`;
         },
@@ -240,7 +240,7 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
       ],
       [
         'another RSA key under the real kid',
-        async () => {
+        () => {
           const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
           const [h, p] = parts();
           const input = `${h}.${p}`;

@@ -1,10 +1,12 @@
 import { createLogger } from '../../functions/adapters/log.ts';
 import { createSecretStore } from '../../functions/adapters/secret-store.ts';
+import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { loadConfig } from '../../functions/config.ts';
+import { createLogin } from '../../functions/domain/login.ts';
 import type { CredentialSource, Logger } from '../../functions/domain/ports.ts';
-import { createApiHandler } from '../../functions/wiring.ts';
-import { type FakeWechat, startFakeWechat } from './fake-wechat.ts';
-import { singleAppSecret } from './fixtures.ts';
+import { type ApiHandler, createHandler } from '../../functions/handler/http-handler.ts';
+import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { singleAppSecret } from '../../harness/fixtures.ts';
 
 /** A secret whose value the test can change or break, read through the real cache. */
 export interface TestSecret {
@@ -15,26 +17,43 @@ export interface TestSecret {
 export interface TestApp {
   readonly wechat: FakeWechat;
   readonly secret: TestSecret;
+  /** Every log line, parsed. */
   readonly lines: Record<string, unknown>[];
-  readonly handler: ReturnType<typeof createApiHandler>;
+  /** Every log line as written, for leak checks on the exact text. */
+  readonly written: string[];
+  readonly handler: ApiHandler;
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  readonly env?: Record<string, string>;
+  readonly credentials?: (log: Logger, secret: TestSecret) => CredentialSource;
+  /** A fake WeChat to share between apps; it is then the caller's to close. */
+  readonly wechat?: FakeWechat;
+  /**
+   * The pause before a retry of WeChat's -1. The client's own default unless given: the
+   * property tests shorten it, since thousands of generated answers include -1.
+   */
+  readonly retryDelayMs?: number;
+  /**
+   * Whether log lines also go to stdout, where the leak guard reads them (default). Tests
+   * that check every line for their own generated secrets turn it off.
+   */
+  readonly echo?: boolean;
+}
+
 /**
- * The real handler, client and secret cache, with WeChat on loopback and the secret's
- * reader in memory. Log lines are captured as parsed JSON.
+ * The real handler, client and secret cache, wired as functions/wiring.ts wires them, with
+ * WeChat on loopback and the secret's reader in memory. Log lines are captured.
  */
-export async function startTestApp(
-  options: {
-    env?: Record<string, string>;
-    credentials?: (log: Logger, secret: TestSecret) => CredentialSource;
-  } = {},
-): Promise<TestApp> {
-  const wechat = await startFakeWechat();
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const wechat = options.wechat ?? (await startFakeWechat());
   const secret: TestSecret = { value: singleAppSecret(), reads: 0 };
   const lines: Record<string, unknown>[] = [];
+  const written: string[] = [];
   const log = createLogger({}, (line) => {
-    process.stdout.write(`${line}\n`);
+    if (options.echo ?? true) process.stdout.write(`${line}\n`);
+    written.push(line);
     lines.push(JSON.parse(line) as Record<string, unknown>);
   });
   const config = loadConfig({
@@ -45,19 +64,29 @@ export async function startTestApp(
   const credentials =
     options.credentials?.(log, secret) ??
     createSecretStore({
-      read: async () => {
+      read: () => {
         secret.reads++;
-        if (secret.value instanceof Error) throw secret.value;
-        return secret.value;
+        const { value } = secret;
+        return value instanceof Error ? Promise.reject(value) : Promise.resolve(value);
       },
       ttlMs: config.secretTtlMs,
       log,
     });
+  const client = createWechatClient({
+    baseUrl: config.wechatBaseUrl,
+    timeoutMs: config.wechatTimeoutMs,
+    ...(options.retryDelayMs !== undefined && { retryDelayMs: options.retryDelayMs }),
+  });
   return {
     wechat,
     secret,
     lines,
-    handler: createApiHandler(config, log, credentials, 'test'),
-    close: () => wechat.close(),
+    written,
+    handler: createHandler({
+      login: createLogin({ credentials, wechat: client }),
+      log,
+      service: 'test',
+    }),
+    close: () => (options.wechat ? Promise.resolve() : wechat.close()),
   };
 }

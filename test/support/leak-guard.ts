@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { SENSITIVE } from './fixtures.ts';
+import { SENSITIVE } from '../../harness/fixtures.ts';
 
 /**
  * Every line written to stdout or stderr during a test file is kept and checked at the end:

@@ -5,7 +5,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The project root (where cdk.json and node_modules are). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** The Node.js 24 binary the project pins (node_modules/.bin/node), else the current one. */
 export const NODE_24 = ((): string => {

@@ -34,21 +34,6 @@ export interface FirstInvocation extends Invocation {
   readonly wallMs: number;
   readonly maxRssKb: number;
   readonly environment: ChildEnvironment;
-  /** file: URLs loaded by the import and the first invocation (only with traceFiles). */
-  readonly loadedFiles?: string[];
-}
-
-/** Per-invocation times of a timed loop, in milliseconds. */
-export interface LoopSummary {
-  readonly count: number;
-  readonly failures: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly mean: number;
-  readonly maxRssKb: number;
-  readonly lastFailure?: APIGatewayProxyStructuredResultV2;
 }
 
 export interface LambdaProcessOptions {
@@ -61,8 +46,8 @@ export interface LambdaProcessOptions {
   readonly firstEvent?: APIGatewayProxyEventV2;
   readonly nodeArgs?: readonly string[];
   readonly cwd?: string;
-  /** Record every file the child loads (slows the child down: not for timing runs). */
-  readonly traceFiles?: boolean;
+  /** A module whose exports the child adds to its commands (see lambda-child.mjs). */
+  readonly commands?: string;
 }
 
 /** A fresh Node.js 24 process that imports a handler module and invokes it on request. */
@@ -70,8 +55,8 @@ export interface LambdaProcess {
   /** The first invocation (with `firstEvent`), or readiness after the import. */
   readonly first: Promise<FirstInvocation>;
   invoke(event: APIGatewayProxyEventV2): Promise<Invocation>;
-  loop(event: APIGatewayProxyEventV2, count: number): Promise<LoopSummary>;
-  httpLoop(url: string, count: number): Promise<LoopSummary>;
+  /** Runs one of the child's commands, e.g. one that `commands` added. */
+  send<T>(name: string, arg?: unknown): Promise<T>;
   /** Everything the child wrote to stdout (the function's log lines) and stderr. */
   readonly stdout: string[];
   readonly stderr: string[];
@@ -85,7 +70,7 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Spawns the child; see test/support/lambda-child.mjs for the protocol. */
+/** Spawns the child; see lambda-child.mjs for the protocol. */
 export function startLambdaProcess(options: LambdaProcessOptions): LambdaProcess {
   const args = [
     ...(options.nodeArgs ?? []),
@@ -97,7 +82,7 @@ export function startLambdaProcess(options: LambdaProcessOptions): LambdaProcess
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     ...options.env,
-    ...(options.traceFiles && { LAMBDA_CHILD_TRACE_FILES: '1' }),
+    ...(options.commands && { LAMBDA_CHILD_COMMANDS: options.commands }),
   };
   const started = process.hrtime.bigint();
   const child = spawn(NODE_24, args, {
@@ -164,18 +149,17 @@ export function startLambdaProcess(options: LambdaProcessOptions): LambdaProcess
   });
 
   let nextId = 0;
-  const send = <T>(command: Record<string, unknown>): Promise<T> => {
+  const send = <T>(name: string, arg?: unknown): Promise<T> => {
     const id = ++nextId;
     const answer = expect<T>(id);
-    child.stdin?.write(`${JSON.stringify({ id, ...command })}\n`);
+    child.stdin?.write(`${JSON.stringify({ id, name, arg })}\n`);
     return answer;
   };
 
   return {
     first,
-    invoke: (event) => send<Invocation>({ invoke: event }),
-    loop: (event, count) => send<LoopSummary>({ loop: { event, count } }),
-    httpLoop: (url, count) => send<LoopSummary>({ httpLoop: { url, count } }),
+    invoke: (event) => send<Invocation>('invoke', event),
+    send,
     stdout,
     stderr,
     close: async (graceMs = 5000) => {

@@ -2,7 +2,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 let counter = 0;
 
-/** A realistic API Gateway HTTP API (payload 2.0) event for POST /openid. */
+/**
+ * A realistic API Gateway HTTP API (payload 2.0) event for POST /openid, as the cloud sends
+ * it. functions/local/api-gateway.ts builds events too, but from a real HTTP request to the
+ * local server (with its socket, its method and its path); tests and the bench have no
+ * request, only a body and the headers they choose.
+ */
 export function loginEvent(
   body: string | undefined,
   options: { headers?: Record<string, string>; base64?: boolean; requestId?: string } = {},

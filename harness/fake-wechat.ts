@@ -41,7 +41,10 @@ export const errcode = (code: number | string, errmsg = 'error'): Reply => ({
 
 /**
  * A stand-in for api.weixin.qq.com on loopback that answers the way WeChat does:
- * JSON with `Content-Type: text/plain` unless a reply says otherwise.
+ * JSON with `Content-Type: text/plain` unless a reply says otherwise. It is scripted per test
+ * and records every call. The other stand-in, functions/local/sandbox-wechat.ts, serves
+ * `npm start` instead: it has behaviour of its own (single-use codes, openids per AppID) and
+ * no script, which is what a developer needs and what a test cannot steer.
  */
 export async function startFakeWechat(): Promise<FakeWechat> {
   const queue: Reply[] = [];
