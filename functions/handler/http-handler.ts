@@ -29,8 +29,9 @@ export function createHandler(deps: HandlerDeps): ApiHandler {
     const wasCold = coldStart;
     coldStart = false;
     const requestId = event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
-    const routeKey = event?.routeKey ?? event?.requestContext?.routeKey ?? '';
-    const route = routes[routeKey];
+    const routeKey = typeof event?.routeKey === 'string' ? event.routeKey : '';
+    // Own keys only: a route key such as "toString" must not find Object.prototype's.
+    const route = Object.hasOwn(routes, routeKey) ? routes[routeKey] : undefined;
     const trace: LoginTrace = { calls: 0, wechatMs: 0 };
 
     let response: APIGatewayProxyStructuredResultV2;

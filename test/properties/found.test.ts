@@ -59,7 +59,11 @@ describe('the sandbox', () => {
 
       // Assess
       expect(response.status).toBe(200);
-      expect(Object.keys((await response.json()) as object)).toEqual(['openid']);
+      expect(Object.keys((await response.json()) as object)).toEqual([
+        'openid',
+        'token',
+        'expiresIn',
+      ]);
     },
   );
 });

@@ -39,6 +39,10 @@ export const RETRY_AFTER_CODES: ReadonlySet<string> = new Set([
   'session_unavailable',
 ]);
 
+/** What a successful login may answer (README, "The endpoint"). */
+const LOGIN_FIELDS = new Set(['openid', 'unionid', 'token', 'expiresIn']);
+const JWS = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 const PROBLEM_KEYS = new Set(['type', 'title', 'status', 'detail', 'code', 'errcode', 'requestId']);
 
 /** One answer as seen from outside: a Lambda result or an HTTP response. */
@@ -84,12 +88,22 @@ export function checkAnswer(
   if (answer.status === 200) {
     if (headers['content-type'] !== 'application/json')
       violations.push(`200 with content-type ${headers['content-type']}`);
-    const extra = Object.keys(fields).filter((key) => key !== 'openid' && key !== 'unionid');
+    const extra = Object.keys(fields).filter((key) => !LOGIN_FIELDS.has(key));
     if (extra.length > 0) violations.push(`200 body has extra fields ${extra.join(',')}`);
-    const { openid, unionid } = fields;
+    const { openid, unionid, token, expiresIn } = fields;
     if (typeof openid !== 'string' || openid === '') violations.push('200 without an openid');
     if (Object.hasOwn(fields, 'unionid') && (typeof unionid !== 'string' || unionid === ''))
       violations.push('200 with a unionid that is not a non-empty string');
+    // With sessions on: a JWS compact token and its lifetime, both or neither.
+    if (Object.hasOwn(fields, 'token') !== Object.hasOwn(fields, 'expiresIn'))
+      violations.push('200 with only one of token and expiresIn');
+    if (Object.hasOwn(fields, 'token') && (typeof token !== 'string' || !JWS.test(token)))
+      violations.push('200 with a token that is not a JWS in compact form');
+    if (
+      Object.hasOwn(fields, 'expiresIn') &&
+      !(Number.isInteger(expiresIn) && (expiresIn as number) >= 300)
+    )
+      violations.push('200 with an expiresIn that is not a lifetime in seconds');
     if (violations.length > 0) return { violations };
     return {
       parsed: {
