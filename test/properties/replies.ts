@@ -1,6 +1,6 @@
 /**
  * Generated answers from WeChat's code2Session, and what the contract says the login endpoint
- * answers to each (CONTRACT.md sections 1 and 2).
+ * answers to each (README, "The endpoint" and "Retries, and why so few").
  */
 import fc from 'fast-check';
 import type { Reply } from '../../harness/fake-wechat.ts';

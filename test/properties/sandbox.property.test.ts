@@ -1,5 +1,5 @@
 /**
- * Contract section 6 as properties of the local server in sandbox mode, over HTTP on loopback:
+ * The README's sandbox mode as properties of the local server, over HTTP on loopback:
  * any well-formed code logs in once, with an openid that depends only on (appid, code), and a
  * second use is `code_used`, as on WeChat.
  *
