@@ -16,13 +16,15 @@ export function requireMotoInCi(): void {
 }
 
 export interface Moto {
-  /** e.g. http://127.0.0.1:41234 — for AWS_ENDPOINT_URL_SECRETS_MANAGER. */
+  /** e.g. http://127.0.0.1:41234 — for AWS_ENDPOINT_URL_SECRETS_MANAGER and AWS_ENDPOINT_URL_KMS. */
   readonly endpoint: string;
   /** Environment that points the function (or the SDK) at this emulator. */
   readonly env: Record<string, string>;
   createSecret(name: string, value: string): Promise<string>;
   putSecret(id: string, value: string): Promise<void>;
   deleteSecret(id: string): Promise<void>;
+  /** An RSA_2048 SIGN_VERIFY KMS key, as the stack creates it, optionally with an alias. */
+  createSigningKey(alias?: string): Promise<{ readonly keyId: string; readonly arn: string }>;
   /** Stops the process (SIGSTOP) so calls hang, or resumes it. */
   pause(): void;
   resume(): void;
@@ -45,15 +47,18 @@ export async function startMoto(): Promise<Moto> {
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SESSION_TOKEN: 'testing',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ENDPOINT_URL_KMS: endpoint,
   };
+  /** One call; `target` is `secretsmanager.CreateSecret` or `TrentService.CreateKey`. */
   const call = async (target: string, body: object): Promise<Record<string, unknown>> => {
+    const service = target.startsWith('TrentService.') ? 'kms' : 'secretsmanager';
     const response = await fetch(endpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `secretsmanager.${target}`,
+        'x-amz-target': target,
         // moto does not check signatures, but it reads the region from the scope.
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
       },
       body: JSON.stringify(body),
     });
@@ -65,12 +70,21 @@ export async function startMoto(): Promise<Moto> {
     endpoint,
     env,
     createSecret: async (name, value) =>
-      String((await call('CreateSecret', { Name: name, SecretString: value })).ARN),
+      String((await call('secretsmanager.CreateSecret', { Name: name, SecretString: value })).ARN),
     putSecret: async (id, value) => {
-      await call('PutSecretValue', { SecretId: id, SecretString: value });
+      await call('secretsmanager.PutSecretValue', { SecretId: id, SecretString: value });
     },
     deleteSecret: async (id) => {
-      await call('DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true });
+      await call('secretsmanager.DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true });
+    },
+    createSigningKey: async (alias) => {
+      const { KeyMetadata: key } = (await call('TrentService.CreateKey', {
+        KeySpec: 'RSA_2048',
+        KeyUsage: 'SIGN_VERIFY',
+      })) as { KeyMetadata: { KeyId: string; Arn: string } };
+      if (alias)
+        await call('TrentService.CreateAlias', { AliasName: alias, TargetKeyId: key.KeyId });
+      return { keyId: key.KeyId, arn: key.Arn };
     },
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),

@@ -7,7 +7,6 @@ import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import { APP_ID, OPENID, referer, singleAppSecret } from '../../harness/fixtures.ts';
 import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
 import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
-import { createSigningKey } from '../sessions/kms.ts';
 import { rememberToken } from '../support/leak-guard.ts';
 
 /**
@@ -29,7 +28,7 @@ describe.skipIf(!motoAvailable)('the shipped artifact with sessions on (KMS on m
     [artifact, moto, wechat] = await Promise.all([buildArtifact(), startMoto(), startFakeWechat()]);
     kms = await startFaultProxy(moto.endpoint);
     const secretArn = await moto.createSecret('weapp-openid/sessions', singleAppSecret());
-    const key = await createSigningKey(moto.endpoint, 'alias/weapp-openid-artifact');
+    const key = await moto.createSigningKey('alias/weapp-openid-artifact');
     lambda = startArtifactProcess(artifact, {
       ...moto.env,
       WECHAT_SECRET_ID: secretArn,

@@ -17,7 +17,6 @@ import {
   requireMotoInCi,
   startMoto,
 } from '../../harness/moto.ts';
-import { createSigningKey } from '../sessions/kms.ts';
 
 requireMotoInCi();
 
@@ -55,7 +54,7 @@ describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
   beforeAll(async () => {
     [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
     proxy = await startFaultProxy(moto.endpoint);
-    keyArn = (await createSigningKey(moto.endpoint)).arn;
+    keyArn = (await moto.createSigningKey()).arn;
   });
   afterAll(async () => {
     await Promise.all([proxy?.close(), wechat?.close()]);

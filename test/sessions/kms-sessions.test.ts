@@ -18,14 +18,13 @@ import {
   startMoto,
 } from '../../harness/moto.ts';
 import { rememberToken } from '../support/leak-guard.ts';
-import { createSigningKey, type KmsKey } from './kms.ts';
 
 requireMotoInCi();
 
 let moto: Moto;
 let wechat: FakeWechat;
-let current: KmsKey;
-let retired: KmsKey;
+let current: { arn: string };
+let retired: { arn: string };
 const servers: LocalServer[] = [];
 
 /** npm start in real mode: credentials in the environment, WeChat on loopback, KMS on moto. */
@@ -76,8 +75,8 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
     process.env.AWS_ACCESS_KEY_ID = 'testing';
     process.env.AWS_SECRET_ACCESS_KEY = 'testing';
     [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
-    current = await createSigningKey(moto.endpoint, 'alias/weapp-openid-session');
-    retired = await createSigningKey(moto.endpoint);
+    current = await moto.createSigningKey('alias/weapp-openid-session');
+    retired = await moto.createSigningKey();
   });
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.close()));
