@@ -16,6 +16,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IDependable } from 'constructs';
+import { ROUTES } from '../functions/shared/names.ts';
 import { WeappSessionAuthorizer } from './session-authorizer.ts';
 
 /** How the API is exposed; see `DeploymentConfig` for what each value means. */
@@ -40,10 +41,9 @@ export interface LoginApiSessions {
   readonly authorizerDependsOn: readonly IDependable[];
 }
 
-/** The discovery document and the JWKS, where API Gateway's JWT authorizer looks for them. */
-export const DISCOVERY_PATH = '/.well-known/openid-configuration';
-export const JWKS_PATH = '/.well-known/jwks.json';
-export const ME_PATH = '/me';
+const DISCOVERY_PATH = ROUTES.discovery.path;
+const JWKS_PATH = ROUTES.jwks.path;
+const ME_PATH = ROUTES.me.path;
 
 /**
  * `POST /openid` on an HTTP API: one throttled `$default` stage with JSON access logs, and
@@ -89,7 +89,7 @@ export class LoginApi extends Construct {
     });
     this.publicRoute(
       HttpMethod.POST,
-      '/openid',
+      ROUTES.login.path,
       'Public by design: the wx.login() code in the body is the credential. It is single-use, valid 5 minutes, and only WeChat can mint one for this AppID.',
     );
 

@@ -3,10 +3,10 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/shared/names.ts';
+import { ENV, ROUTES } from '../functions/shared/names.ts';
 import type { DeploymentConfig, SessionConfig } from './config.ts';
 import { LoginAlarms } from './login-alarms.ts';
-import { JWKS_PATH, LoginApi, type LoginApiSessions } from './login-api.ts';
+import { LoginApi, type LoginApiSessions } from './login-api.ts';
 import { LoginFunction } from './login-function.ts';
 import { SessionKeys } from './session-keys.ts';
 
@@ -111,7 +111,7 @@ export class OpenidStack extends Stack {
       });
       new CfnOutput(this, 'JwksUrl', {
         description: 'The public keys that verify session tokens',
-        value: `${api.issuer}${JWKS_PATH}`,
+        value: `${api.issuer}${ROUTES.jwks.path}`,
       });
     }
   }

@@ -1,3 +1,4 @@
+import { ROUTES } from '../shared/names.ts';
 import type { AppCredentials } from './apps.ts';
 import type { Session } from './ports.ts';
 
@@ -77,7 +78,7 @@ export function createSessionIssuer(deps: SessionIssuerDeps): IssueSession {
 export function discoveryDocument(issuer: string): Record<string, unknown> {
   return {
     issuer,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    jwks_uri: `${issuer}${ROUTES.jwks.path}`,
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['id_token'],
     subject_types_supported: ['public'],

@@ -3,6 +3,7 @@ import { identityFromClaims } from '../domain/identity.ts';
 import type { Login } from '../domain/login.ts';
 import type { LoginTrace, Session } from '../domain/ports.ts';
 import { discoveryDocument, type SessionKeys, type SignedSession } from '../domain/session.ts';
+import { ROUTES, routeKey } from '../shared/names.ts';
 import { parseLoginRequest } from './request.ts';
 
 /** The event of any route: the authorizer's claims are there on the routes it protects. */
@@ -27,7 +28,7 @@ export interface RouteDeps {
   readonly sessions?: { readonly issuer: string; readonly keys: SessionKeys };
 }
 
-export const LOGIN_ROUTE = 'POST /openid';
+export const LOGIN_ROUTE = routeKey(ROUTES.login);
 
 const NO_STORE = 'no-store';
 /**
@@ -63,26 +64,18 @@ export function createRoutes(deps: RouteDeps): Readonly<Record<string, Route>> {
   };
   const { sessions } = deps;
   if (sessions) {
-    routes['GET /.well-known/openid-configuration'] = async () => ({
+    routes[routeKey(ROUTES.discovery)] = async () => ({
       body: discoveryDocument(sessions.issuer),
       cacheControl: PUBLIC,
     });
-    routes['GET /.well-known/jwks.json'] = async () => ({
+    routes[routeKey(ROUTES.jwks)] = async () => ({
       body: { keys: await sessions.keys.published() },
       cacheControl: PUBLIC,
     });
-    routes['GET /me'] = async (event) => ({
+    routes[routeKey(ROUTES.me)] = async (event) => ({
       body: { ...identityFromClaims(event.requestContext.authorizer?.jwt?.claims) },
       cacheControl: NO_STORE,
     });
   }
   return routes;
 }
-
-/** Every route the function can serve, sessions on: what the local server and API Gateway route. */
-export const ROUTE_KEYS = [
-  LOGIN_ROUTE,
-  'GET /.well-known/openid-configuration',
-  'GET /.well-known/jwks.json',
-  'GET /me',
-] as const;

@@ -12,7 +12,7 @@ import { type Config, loadConfig } from '../config.ts';
 import type { CredentialSource, Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
 import { problemResponse } from '../handler/problems.ts';
-import { LOGIN_ROUTE, ROUTE_KEYS } from '../handler/routes.ts';
+import { ROUTES, routeKey } from '../shared/names.ts';
 import { createApiHandler, credentialSource, kmsSessions, type SessionWiring } from '../wiring.ts';
 import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
 import { createLocalAuthorizer, type LocalAuthorizer } from './authorizer.ts';
@@ -35,8 +35,7 @@ export interface LocalServer {
 /** The routes served, by path: the methods each takes. With sessions off, only the login. */
 function methodsByPath(sessions: boolean): ReadonlyMap<string, readonly string[]> {
   const methods = new Map<string, string[]>();
-  for (const key of sessions ? ROUTE_KEYS : [LOGIN_ROUTE]) {
-    const [method = '', path = ''] = key.split(' ');
+  for (const { method, path } of sessions ? Object.values(ROUTES) : [ROUTES.login]) {
     methods.set(path, [...(methods.get(path) ?? []), method]);
   }
   return methods;
@@ -88,9 +87,9 @@ export async function startLocalServer(
         );
       }
       const body = await readBody(req);
-      const routeKey = `${req.method} ${path}`;
+      const key = `${req.method} ${path}`;
       let claims: Record<string, string> | undefined;
-      if (routeKey === 'GET /me' && routes.authorize) {
+      if (key === routeKey(ROUTES.me) && routes.authorize) {
         try {
           claims = await routes.authorize(req.headers.authorization);
         } catch {
@@ -98,11 +97,7 @@ export async function startLocalServer(
           return writeResult(res, problemResponse('unauthorized', requestId), requestId);
         }
       }
-      writeResult(
-        res,
-        await routes.handler(toEvent(req, body, requestId, routeKey, claims)),
-        requestId,
-      );
+      writeResult(res, await routes.handler(toEvent(req, body, requestId, key, claims)), requestId);
     } catch (error) {
       log.error('local server failed to answer', { requestId, error });
       if (!res.headersSent)

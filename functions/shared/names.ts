@@ -21,6 +21,23 @@ export const ENV = {
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
 } as const;
 
+/**
+ * The function's routes: API Gateway routes them (infra/login-api.ts) and the function
+ * dispatches on the same route keys (functions/handler/routes.ts).
+ */
+export const ROUTES = {
+  login: { method: 'POST', path: '/openid' },
+  /** The discovery document and the JWKS, where API Gateway's JWT authorizer looks for them. */
+  discovery: { method: 'GET', path: '/.well-known/openid-configuration' },
+  jwks: { method: 'GET', path: '/.well-known/jwks.json' },
+  me: { method: 'GET', path: '/me' },
+} as const;
+
+/** API Gateway's `routeKey` of a route: "METHOD /path". */
+export function routeKey(route: { readonly method: string; readonly path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
 /** The Embedded Metric Format record on every request's log line. */
 export const METRICS = {
   namespace: 'WeappOpenid',
