@@ -6,7 +6,7 @@ import { loadConfig } from '../../functions/config.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
 import type { ApiHandler } from '../../functions/handler/http-handler.ts';
 import { createMemoryKeys } from '../../functions/local/memory-keys.ts';
-import { createApiHandler } from '../../functions/wiring.ts';
+import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
 import { json, loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, CODE, OPENID, singleAppSecret, UNIONID } from '../../harness/fixtures.ts';
@@ -180,5 +180,30 @@ describe('with sessions off', () => {
     const result = await off(loginEvent(JSON.stringify({ code: `${CODE}off` })));
 
     expect(Object.keys(json(result))).toEqual(['openid']);
+  });
+});
+
+describe('the configuration of KMS sessions', () => {
+  it('stops the start-up, naming SESSION_ISSUER, when the cloud gives a key but no issuer', () => {
+    const config = loadConfig({ SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' });
+
+    expect(() => kmsSessions(config, undefined)).toThrow(
+      /SESSION_ISSUER is required with SESSION_KEY_ID/,
+    );
+  });
+
+  it('takes the local issuer only when SESSION_ISSUER is not set', () => {
+    const env = { SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' };
+
+    expect(kmsSessions(loadConfig(env), 'http://localhost:2020')?.issuer).toBe(
+      'http://localhost:2020',
+    );
+    expect(
+      kmsSessions(loadConfig({ ...env, SESSION_ISSUER: ISSUER }), 'http://localhost:2020')?.issuer,
+    ).toBe(ISSUER);
+  });
+
+  it('is off without SESSION_KEY_ID', () => {
+    expect(kmsSessions(loadConfig({}), 'http://localhost:2020')).toBeUndefined();
   });
 });
