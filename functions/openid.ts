@@ -14,7 +14,7 @@ if (config.credentials.kind !== 'secret') {
 }
 const log = createLogger();
 const credentials = credentialSource(config, log);
-const sessions = kmsSessions(config, undefined);
+const sessions = kmsSessions(config, undefined, log);
 // Start the first secret and public key reads now, while the runtime finishes initialising;
 // the first request joins them. A failure here is answered (and logged) by that request.
 credentials.get().catch(() => {});

@@ -74,6 +74,7 @@ export interface SessionWiring {
 export function kmsSessions(
   config: Config,
   issuer: string | undefined,
+  log: Logger,
   awsCredentials: () => Promise<AwsCredentials> = credentialsFromEnv,
 ): (SessionWiring & { keys: ReturnType<typeof createKmsKeys> }) | undefined {
   const { sessions } = config;
@@ -98,6 +99,7 @@ export function kmsSessions(
       call,
       signingKeyId: sessions.keyId,
       publishedKeyIds: sessions.publishedKeyIds,
+      log,
     }),
     issuer: resolved,
     ttlSeconds: sessions.ttlSeconds,

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { ConfigError } from '../functions/config.ts';
+import { ConfigError, SESSION_TTL_RANGE } from '../functions/config.ts';
 import { WECHAT } from '../functions/shared/budgets.ts';
 import { APP_ID_PATTERN, MAX_APP_IDS } from './session-authorizer.ts';
 
@@ -58,9 +58,6 @@ const KEY_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
  * API Gateway gives 1.5 s.
  */
 const MAX_SESSION_KEYS = 3;
-
-/** The function's accepted range for SESSION_TTL_SECONDS: 5 minutes to 7 days. */
-const SESSION_TTL_RANGE = { min: 300, max: 604_800 } as const;
 
 /**
  * 50 requests/s steady, bursts of 100: a login happens once per mini program session, so

@@ -1,4 +1,5 @@
 import { LoginError } from '../domain/errors.ts';
+import type { Logger } from '../domain/ports.ts';
 import type { PublicJwk, SessionKeys } from '../domain/session.ts';
 import { KMS } from '../shared/budgets.ts';
 import { AwsCallError, type AwsJsonCall } from './aws-json.ts';
@@ -9,6 +10,8 @@ export interface KmsKeysOptions {
   readonly call: AwsJsonCall;
   readonly signingKeyId: string;
   readonly publishedKeyIds: readonly string[];
+  /** Warns when a retired key cannot be published (the others still are). */
+  readonly log: Logger;
 }
 
 /** KMS answers that mean the key itself is unusable: the operator must fix it, retrying won't. */
@@ -19,7 +22,6 @@ const KEY_PROBLEMS = new Set([
   'AccessDeniedException',
   'AccessDeniedError',
   'InvalidKeyUsageException',
-  'KeyUnavailableException',
   'IncorrectKeyException',
   'UnrecognizedClientException',
   'InvalidSignatureException',
@@ -86,14 +88,30 @@ export function createKmsKeys(options: KmsKeysOptions): SessionKeys & { warm(): 
       return { signingInput, signature: Buffer.from(answer.Signature, 'base64') };
     },
     async published() {
-      const deadline = performance.now() + KMS.totalMs;
-      const keys = await Promise.all(allKeyIds.map((id) => publicKey(id, deadline)));
+      const deadline = performance.now() + KMS.publishMs;
+      const [signing, ...retired] = await Promise.allSettled(
+        allKeyIds.map((id) => publicKey(id, deadline)),
+      );
+      // Without the signing key the JWKS would refuse every new token: fail. A retired key
+      // that cannot be read (deleted early, disabled) only loses its old tokens: warn.
+      if (signing?.status !== 'fulfilled') throw publishingFailure(signing?.reason);
+      const keys = [signing.value];
+      retired.forEach((result, i) => {
+        if (result.status === 'fulfilled') keys.push(result.value);
+        else {
+          options.log.warn('a retired session key is not published: it cannot be read', {
+            keyId: options.publishedKeyIds[i],
+            reason:
+              result.reason instanceof LoginError ? result.reason.reason : String(result.reason),
+          });
+        }
+      });
       // Two ids (an alias and its ARN) may name one key: publish it once.
       return [...new Map(keys.map((key) => [key.kid, key])).values()];
     },
     /** Starts reading the public keys now (at init), so the first request finds them ready. */
     warm() {
-      const deadline = performance.now() + KMS.totalMs;
+      const deadline = performance.now() + KMS.publishMs;
       for (const id of allKeyIds) publicKey(id, deadline).catch(() => {});
     },
   };
@@ -107,6 +125,12 @@ function asSessionError(error: unknown): never {
   if (error instanceof LoginError) throw error;
   const reason = error instanceof Error ? error.message : String(error);
   throw new LoginError('session_unavailable', { reason, cause: error });
+}
+
+/** The keys could not be published: the same failure, said of the JWKS, not of a login. */
+function publishingFailure(error: unknown): LoginError {
+  if (!(error instanceof LoginError)) return new LoginError('internal_error', { cause: error });
+  return new LoginError(error.code, { ...error.facts, publishing: true });
 }
 
 function keyProblem(reason: string, cause?: unknown): LoginError {

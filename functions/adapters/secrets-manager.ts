@@ -2,11 +2,7 @@ import { misconfigured } from '../domain/errors.ts';
 import { SECRETS_MANAGER } from '../shared/budgets.ts';
 import { type AwsCredentials, createAwsJsonClient } from './aws-json.ts';
 
-export {
-  AwsCallError as SecretReadError,
-  type AwsCredentials,
-  credentialsFromEnv,
-} from './aws-json.ts';
+export { type AwsCredentials, credentialsFromEnv } from './aws-json.ts';
 
 export interface SecretsManagerOptions {
   readonly region: string;

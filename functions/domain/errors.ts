@@ -51,6 +51,8 @@ export interface FailureFacts {
   /** `appid_mismatch`: the AppIDs the backend serves, and the one the request named (if any). */
   readonly configuredAppIds?: readonly string[];
   readonly receivedAppId?: string;
+  /** `session_unavailable`, `misconfigured`: the keys could not be published (the JWKS), not a login. */
+  readonly publishing?: boolean;
   /** `invalid_request`: the rule the request broke. */
   readonly violation?: RequestViolation;
   readonly cause?: unknown;

@@ -18,7 +18,7 @@ export function identityFromClaims(
   claims: Readonly<Record<string, unknown>> | undefined,
 ): Identity {
   const sub = text(claims?.sub);
-  const aud = text(Array.isArray(claims?.aud) ? claims.aud[0] : claims?.aud);
+  const aud = text(claims?.aud);
   const exp = Number(text(claims?.exp) ?? Number.NaN);
   if (sub === undefined || aud === undefined || !Number.isSafeInteger(exp)) {
     throw new LoginError('unauthorized', { reason: 'the request carries no verified claims' });
@@ -33,6 +33,5 @@ export function identityFromClaims(
 }
 
 function text(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

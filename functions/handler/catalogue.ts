@@ -136,8 +136,10 @@ export const CATALOGUE = {
     status: 503,
     title: 'The session could not be signed',
     retryAfterSeconds: RETRY_AFTER.session,
-    detail: () =>
-      `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
+    detail: ({ publishing }) =>
+      publishing
+        ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
+        : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
   },
   unauthorized: {
     status: 401,

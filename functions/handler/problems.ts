@@ -4,7 +4,8 @@ import { CATALOGUE, type RouteProblemCode } from './catalogue.ts';
 
 export type { RouteProblemCode };
 
-const NO_STORE = 'no-store';
+/** Every answer that is about one user or one request. */
+export const NO_STORE = 'no-store';
 
 /** A failure, rendered: the problem response, and the operator's reason for the log line. */
 export interface RenderedProblem {

@@ -4,6 +4,7 @@ import type { Login } from '../domain/login.ts';
 import type { LoginTrace, Session } from '../domain/ports.ts';
 import { discoveryDocument, type SessionKeys, type SignedSession } from '../domain/session.ts';
 import { ROUTES, routeKey } from '../shared/names.ts';
+import { NO_STORE } from './problems.ts';
 import { parseLoginRequest } from './request.ts';
 
 /** The event of any route: the authorizer's claims are there on the routes it protects. */
@@ -30,7 +31,6 @@ export interface RouteDeps {
 
 export const LOGIN_ROUTE = routeKey(ROUTES.login);
 
-const NO_STORE = 'no-store';
 /**
  * Discovery and keys are public and change only with a key rotation, which waits out
  * API Gateway's own 2-hour JWKS cache anyway (docs/operators.md); an hour spares the

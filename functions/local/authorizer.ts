@@ -5,7 +5,7 @@
  * in the future. It uses `jose`, a development dependency: this file is never in the Lambda
  * bundle, where API Gateway verifies tokens and the function only reads the claims.
  */
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from 'jose';
 
 /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. */
 const CLOCK_SKEW_SECONDS = 5;
@@ -34,6 +34,8 @@ export function createLocalAuthorizer(options: LocalAuthorizerOptions): LocalAut
   return async (authorization) => {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) throw new Error('no bearer token');
+    // API Gateway finds the key by `kid` only; jose would fall back to a lone key without one.
+    if (typeof decodeProtectedHeader(token).kid !== 'string') throw new Error('no kid');
     const audiences = await options.audiences();
     const { payload } = await jwtVerify(token, await jwks(), {
       algorithms: ['RS256'],

@@ -142,7 +142,7 @@ export async function startLocalServer(
       );
     } else {
       credentials = credentialSource(config, log);
-      sessions = kmsSessions(config, localIssuer);
+      sessions = kmsSessions(config, localIssuer, log);
       handler = createApiHandler(config, log, credentials, 'weapp-openid-local', sessions);
     }
   } catch (error) {

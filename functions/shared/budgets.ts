@@ -36,7 +36,19 @@ export function wechatTotalMs(timeoutMs: number): number {
  * id is not cached yet) and the `Sign` together. Both are safe to retry. Short, because the
  * code is already spent by then: the caller needs its answer to call wx.login() again.
  */
-export const KMS = { callMs: 1000, attempts: 3, totalMs: 2500 } as const;
+export const KMS = {
+  callMs: 1000,
+  attempts: 3,
+  totalMs: 2500,
+  /**
+   * Reading the public keys for the JWKS: API Gateway gives its JWKS fetch 1.5 s, and on the
+   * first deploy the function answering it is cold, so the reads must end before that.
+   */
+  publishMs: 1200,
+} as const;
+
+/** API Gateway's timeout for fetching the discovery document and the JWKS. */
+export const JWKS_FETCH_LIMIT_MS = 1500;
 
 /** Lambda ends the invocation this long after the worst path would have answered. */
 export const FUNCTION_HEADROOM_MS = 1000;

@@ -3,7 +3,7 @@ import { createLogger } from '../../functions/adapters/log.ts';
 import { createStaticSource } from '../../functions/adapters/secret-store.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
-import { KMS } from '../../functions/shared/budgets.ts';
+import { JWKS_FETCH_LIMIT_MS, KMS } from '../../functions/shared/budgets.ts';
 import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
 import { loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
@@ -30,8 +30,9 @@ let keyArn: string;
 let lines: Record<string, unknown>[];
 
 /** The real handler with KMS behind the fault proxy (or at `kmsUrl`), WeChat on loopback. */
-function handlerAt(kmsUrl: string) {
+function handlerAt(kmsUrl: string, retiredKeyIds: readonly string[] = []) {
   const config = loadConfig({
+    ...(retiredKeyIds.length > 0 && { SESSION_PUBLISHED_KEY_IDS: retiredKeyIds.join(',') }),
     WECHAT_API_BASE_URL: wechat.url,
     SESSION_KEY_ID: keyArn,
     SESSION_ISSUER: 'https://login.example.com',
@@ -43,7 +44,7 @@ function handlerAt(kmsUrl: string) {
     lines.push(JSON.parse(line) as Record<string, unknown>);
   });
   const credentials = createStaticSource(parseSecretValue(singleAppSecret()));
-  const sessions = kmsSessions(config, undefined, async () => ({
+  const sessions = kmsSessions(config, undefined, log, async () => ({
     accessKeyId: 'testing',
     secretAccessKey: 'testing',
   }));
@@ -67,16 +68,31 @@ describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
     lines = [];
   });
 
-  it.each<[string, FaultMode, number, string, RegExp]>([
+  /** Each fault, as it meets a cold environment (at GetPublicKey) and a warm one (at Sign). */
+  const FAULTS: [string, FaultMode, number, string, RegExp][] = [
     ['throttled', { awsError: 'ThrottlingException' }, 503, 'session_unavailable', /Throttling/],
     ['slow (never answers in time)', 'hang', 503, 'session_unavailable', /timeout/],
     ['failing with 500', 'error500', 503, 'session_unavailable', /HTTP 500/],
+    [
+      'saying the key is unavailable for now',
+      { awsError: 'KeyUnavailableException' },
+      503,
+      'session_unavailable',
+      /KeyUnavailable/,
+    ],
     [
       'saying the key is disabled',
       { awsError: 'DisabledException' },
       500,
       'misconfigured',
-      /DisabledException/,
+      /Disabled/,
+    ],
+    [
+      'saying the key is pending deletion',
+      { awsError: 'KMSInvalidStateException' },
+      500,
+      'misconfigured',
+      /KMSInvalidState/,
     ],
     [
       'saying the key does not exist',
@@ -92,11 +108,20 @@ describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
       'misconfigured',
       /AccessDenied/,
     ],
-  ])(
-    'answers %s with its contract answer, within the bound, after one WeChat call',
-    async (_what, mode, status, code, reason) => {
-      // Prepare
+  ];
+  const cases = FAULTS.flatMap(([what, ...rest]) =>
+    (['cold', 'warm'] as const).map((env) => [`${what} (${env})`, env, ...rest] as const),
+  );
+
+  it.each(cases)(
+    'answers KMS %s with its contract answer, within the bound, after one WeChat call',
+    async (_what, env, mode, status, code, reason) => {
+      // Prepare: a warm environment has its public key already, so only Sign meets the fault.
       const handler = handlerAt(proxy.url);
+      if (env === 'warm') await handler(loginEvent(JSON.stringify({ code: 'warm-up' })));
+      wechat.reset();
+      proxy.resetCounts();
+      lines = [];
       proxy.mode = mode;
 
       // Act
@@ -111,14 +136,75 @@ describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
       expect(wechat.calls).toHaveLength(1);
       expect(elapsed).toBeLessThan(BOUND_MS);
       expect(lines.at(-1)).toMatchObject({ outcome: code, reason: expect.stringMatching(reason) });
+      expect(proxy.count(env === 'warm' ? 'Sign' : 'GetPublicKey')).toBeGreaterThan(0);
+      if (env === 'warm') expect(proxy.count('GetPublicKey')).toBe(0);
       if (code === 'session_unavailable') {
         expect(result.headers?.['retry-after']).toBe('2');
         expect(body.detail).toMatch(/wx\.login\(\) again/);
       } else {
+        // The key is the operator's to fix: retrying it would only fail again.
+        expect(proxy.count('Sign') + proxy.count('GetPublicKey')).toBe(1);
         expect(body.detail).toMatch(/session signing key/);
       }
     },
   );
+
+  it('does not keep a failed public key read: the next request reads it again and signs', async () => {
+    // Prepare
+    const handler = handlerAt(proxy.url);
+    proxy.mode = 'error500';
+    const failed = await handler(loginEvent(JSON.stringify({ code: 'first-code' })));
+    proxy.mode = 'pass';
+    proxy.resetCounts();
+
+    // Act
+    const result = await handler(loginEvent(JSON.stringify({ code: CODE })));
+
+    // Assess
+    expect(failed.statusCode).toBe(503);
+    expect(result.statusCode).toBe(200);
+    expect(proxy.count('GetPublicKey')).toBe(1);
+  });
+
+  it("answers the JWKS within API Gateway's 1.5 s when KMS hangs, with words about keys, not a login", async () => {
+    // Prepare
+    const handler = handlerAt(proxy.url);
+    proxy.mode = 'hang';
+
+    // Act
+    const started = performance.now();
+    const result = await handler({
+      ...loginEvent(undefined),
+      routeKey: 'GET /.well-known/jwks.json',
+    });
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(JWKS_FETCH_LIMIT_MS);
+    expect(result.statusCode).toBe(503);
+    const body = JSON.parse(result.body ?? '{}') as Record<string, unknown>;
+    expect(body.detail).toMatch(/public keys/);
+    expect(body.detail).not.toMatch(/wx\.login/);
+  });
+
+  it('publishes the keys it can read when a retired one cannot be, with a warning', async () => {
+    // Prepare: a retired key id that KMS does not know.
+    const handler = handlerAt(proxy.url, [
+      'arn:aws:kms:us-east-1:123456789012:key/retired-and-gone',
+    ]);
+
+    // Act
+    const result = await handler({
+      ...loginEvent(undefined),
+      routeKey: 'GET /.well-known/jwks.json',
+    });
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect((JSON.parse(result.body ?? '{}') as { keys: unknown[] }).keys).toHaveLength(1);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'WARN', keyId: expect.stringMatching(/retired-and-gone/) }),
+    );
+  });
 
   it('answers KMS unreachable with 503 session_unavailable, within the bound, after one WeChat call', async () => {
     // Prepare: a port nobody listens on.

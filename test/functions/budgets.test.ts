@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   API_GATEWAY_INTEGRATION_LIMIT_MS,
   FUNCTION_TIMEOUT_SECONDS,
+  JWKS_FETCH_LIMIT_MS,
   KMS,
   SECRETS_MANAGER,
   WECHAT,
@@ -26,6 +27,11 @@ describe('the request budgets', () => {
 
   it('end the function before API Gateway gives up on it', () => {
     expect(FUNCTION_TIMEOUT_SECONDS * 1000).toBeLessThan(API_GATEWAY_INTEGRATION_LIMIT_MS);
+  });
+
+  it("answer API Gateway's JWKS fetch, on a cold start, before its 1.5 s run out", () => {
+    expect(KMS.publishMs).toBeLessThan(JWKS_FETCH_LIMIT_MS);
+    expect(KMS.callMs).toBeLessThan(KMS.publishMs);
   });
 
   it('keep every retry loop within its total', () => {

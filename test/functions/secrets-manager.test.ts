@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AwsCallError } from '../../functions/adapters/aws-json.ts';
 import {
   createSecretsManagerReader,
   credentialsFromEnv,
-  SecretReadError,
 } from '../../functions/adapters/secrets-manager.ts';
 
 interface Seen {
@@ -74,7 +74,7 @@ describe('GetSecretValue', () => {
   ])('retries after %s, boundedly', async (_name, answer) => {
     answers = [answer, answer, answer, answer];
 
-    await expect(reader()('weapp/app')).rejects.toBeInstanceOf(SecretReadError);
+    await expect(reader()('weapp/app')).rejects.toBeInstanceOf(AwsCallError);
     expect(seen).toHaveLength(3);
   });
 

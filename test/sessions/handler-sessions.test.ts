@@ -13,6 +13,7 @@ import { APP_ID, CODE, OPENID, singleAppSecret, UNIONID } from '../../harness/fi
 import { rememberToken } from '../support/leak-guard.ts';
 
 const ISSUER = 'https://abc123.execute-api.ap-east-1.amazonaws.com';
+const QUIET = createLogger({}, () => {});
 
 let wechat: FakeWechat;
 let lines: Record<string, unknown>[];
@@ -187,7 +188,7 @@ describe('the configuration of KMS sessions', () => {
   it('stops the start-up, naming SESSION_ISSUER, when the cloud gives a key but no issuer', () => {
     const config = loadConfig({ SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' });
 
-    expect(() => kmsSessions(config, undefined)).toThrow(
+    expect(() => kmsSessions(config, undefined, QUIET)).toThrow(
       /SESSION_ISSUER is required with SESSION_KEY_ID/,
     );
   });
@@ -195,15 +196,16 @@ describe('the configuration of KMS sessions', () => {
   it('takes the local issuer only when SESSION_ISSUER is not set', () => {
     const env = { SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' };
 
-    expect(kmsSessions(loadConfig(env), 'http://localhost:2020')?.issuer).toBe(
+    expect(kmsSessions(loadConfig(env), 'http://localhost:2020', QUIET)?.issuer).toBe(
       'http://localhost:2020',
     );
     expect(
-      kmsSessions(loadConfig({ ...env, SESSION_ISSUER: ISSUER }), 'http://localhost:2020')?.issuer,
+      kmsSessions(loadConfig({ ...env, SESSION_ISSUER: ISSUER }), 'http://localhost:2020', QUIET)
+        ?.issuer,
     ).toBe(ISSUER);
   });
 
   it('is off without SESSION_KEY_ID', () => {
-    expect(kmsSessions(loadConfig({}), 'http://localhost:2020')).toBeUndefined();
+    expect(kmsSessions(loadConfig({}), 'http://localhost:2020', QUIET)).toBeUndefined();
   });
 });

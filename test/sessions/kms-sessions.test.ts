@@ -297,7 +297,12 @@ async function sign(
   });
   const now = options.now;
   const issue = createSessionIssuer({
-    keys: createKmsKeys({ call, signingKeyId: current.arn, publishedKeyIds: [] }),
+    keys: createKmsKeys({
+      call,
+      signingKeyId: current.arn,
+      publishedKeyIds: [],
+      log: createLogger({}, () => {}),
+    }),
     issuer: options.issuer ?? server.issuer ?? '',
     ttlSeconds: options.ttlSeconds ?? 600,
     ...(now !== undefined && { now: () => now }),
