@@ -250,6 +250,16 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
       ['a token from the future (iat)', () => sign(server, { now: Date.now() + 600_000 })],
       ['a wrong issuer', () => sign(server, { issuer: 'https://login.example.com' })],
       ['a wrong audience', () => sign(server, { appId: OTHER_APP_ID })],
+      [
+        'a genuine signature under a header without kid',
+        async () => {
+          const payload = parts()[1];
+          const { signingInput, signature } = await motoKeys().sign(
+            () => `${b64({ alg: 'RS256', typ: 'JWT' })}.${payload}`,
+          );
+          return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+        },
+      ],
     ])('refuses %s with 401 unauthorized and WWW-Authenticate', async (_what, forge) => {
       // Prepare
       const token = await forge();
@@ -280,10 +290,8 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
 });
 
 /** A token signed by the moto key with the project's issuer, for claims a login would not give. */
-async function sign(
-  server: LocalServer,
-  options: { appId?: string; issuer?: string; now?: number; ttlSeconds?: number },
-): Promise<string> {
+/** The moto signing key, through the project's KMS adapter. */
+function motoKeys() {
   const call = createAwsJsonClient({
     label: 'KMS',
     service: 'kms',
@@ -295,14 +303,21 @@ async function sign(
     totalMs: 2500,
     attempts: 1,
   });
+  return createKmsKeys({
+    call,
+    signingKeyId: current.arn,
+    publishedKeyIds: [],
+    log: createLogger({}, () => {}),
+  });
+}
+
+async function sign(
+  server: LocalServer,
+  options: { appId?: string; issuer?: string; now?: number; ttlSeconds?: number },
+): Promise<string> {
   const now = options.now;
   const issue = createSessionIssuer({
-    keys: createKmsKeys({
-      call,
-      signingKeyId: current.arn,
-      publishedKeyIds: [],
-      log: createLogger({}, () => {}),
-    }),
+    keys: motoKeys(),
     issuer: options.issuer ?? server.issuer ?? '',
     ttlSeconds: options.ttlSeconds ?? 600,
     ...(now !== undefined && { now: () => now }),
