@@ -211,10 +211,11 @@ function parse(raw, baseUrl) {
 // client/src/client.ts
 var RENEW_BEFORE_EXPIRY_SECONDS = 60;
 function buildClient(options) {
-  var _a, _b;
+  var _a, _b, _c;
   const wx2 = (_a = options.wx) != null ? _a : globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
-  const store = sessionStore(wx2, (_b = options.storageKey) != null ? _b : "weapp-openid.session", baseUrl);
+  const trusted = [baseUrl, ...((_b = options.trustedUrls) != null ? _b : []).map(normaliseBaseUrl)];
+  const store = sessionStore(wx2, (_c = options.storageKey) != null ? _c : "weapp-openid.session", baseUrl);
   let current;
   let loaded = false;
   let inFlight;
@@ -273,6 +274,14 @@ function buildClient(options) {
   return {
     login,
     async request(request) {
+      const url = resolveUrl(baseUrl, request.url);
+      if (!trusted.some((base) => isUnder(url, base))) {
+        throw clientError(
+          "untrusted_url",
+          0,
+          `request() sends the session token only to ${baseUrl} and the trustedUrls given to createClient; ${hostOf(url)} is neither. Add it to trustedUrls if it is your API, or call wx.request for it.`
+        );
+      }
       const first = await login();
       const response = await send(request, first.token);
       if (response.statusCode !== 401) return response;
@@ -300,10 +309,21 @@ function globalWx() {
 function normaliseBaseUrl(baseUrl) {
   if (typeof baseUrl !== "string" || !/^https?:\/\/[^/]/i.test(baseUrl)) {
     throw new TypeError(
-      "createClient: baseUrl must be an http(s) URL, e.g. https://api.example.com"
+      "createClient: baseUrl and trustedUrls must be http(s) URLs, e.g. https://api.example.com"
     );
   }
   return baseUrl.replace(/\/+$/, "");
+}
+function isUnder(url, base) {
+  const lower = url.toLowerCase();
+  const prefix = base.toLowerCase();
+  if (!lower.startsWith(prefix)) return false;
+  const rest = lower.slice(prefix.length);
+  return rest === "" || /^[/?#]/.test(rest);
+}
+function hostOf(url) {
+  var _a, _b;
+  return (_b = (_a = /^[a-z]+:\/\/[^/?#]*/i.exec(url)) == null ? void 0 : _a[0]) != null ? _b : "that URL";
 }
 function resolveUrl(baseUrl, url) {
   if (/^https?:\/\//i.test(url)) return url;

@@ -4,7 +4,7 @@
  */
 import type { Client, ClientOptions, RequestOptions, Response, Session, WxApi } from './index.ts';
 import { exchangeCode } from './login.ts';
-import { problemError } from './problem.ts';
+import { clientError, problemError } from './problem.ts';
 import { sessionStore } from './session-store.ts';
 import { wxRequest } from './transport.ts';
 
@@ -19,6 +19,7 @@ export const RENEW_BEFORE_EXPIRY_SECONDS = 60;
 export function buildClient(options: ClientOptions): Client {
   const wx = options.wx ?? globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
+  const trusted = [baseUrl, ...(options.trustedUrls ?? []).map(normaliseBaseUrl)];
   const store = sessionStore(wx, options.storageKey ?? 'weapp-openid.session', baseUrl);
   let current: Session | undefined;
   let loaded = false;
@@ -89,6 +90,14 @@ export function buildClient(options: ClientOptions): Client {
   return {
     login,
     async request<T>(request: RequestOptions): Promise<Response<T>> {
+      const url = resolveUrl(baseUrl, request.url);
+      if (!trusted.some((base) => isUnder(url, base))) {
+        throw clientError(
+          'untrusted_url',
+          0,
+          `request() sends the session token only to ${baseUrl} and the trustedUrls given to createClient; ${hostOf(url)} is neither. Add it to trustedUrls if it is your API, or call wx.request for it.`,
+        );
+      }
       const first = await login();
       const response = await send(request, first.token);
       if (response.statusCode !== 401) return response as Response<T>;
@@ -122,10 +131,25 @@ function globalWx(): WxApi {
 function normaliseBaseUrl(baseUrl: unknown): string {
   if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/]/i.test(baseUrl)) {
     throw new TypeError(
-      'createClient: baseUrl must be an http(s) URL, e.g. https://api.example.com',
+      'createClient: baseUrl and trustedUrls must be http(s) URLs, e.g. https://api.example.com',
     );
   }
   return baseUrl.replace(/\/+$/, '');
+}
+
+/** Whether `url` is `base` or below it: same scheme and host, and a path under base's. */
+function isUnder(url: string, base: string): boolean {
+  const lower = url.toLowerCase();
+  const prefix = base.toLowerCase();
+  if (!lower.startsWith(prefix)) return false;
+  // "https://api.example.com.evil.example" and "…:8443" are other hosts, not below it.
+  const rest = lower.slice(prefix.length);
+  return rest === '' || /^[/?#]/.test(rest);
+}
+
+/** The scheme and host of a URL, for a message (never its path or query). */
+function hostOf(url: string): string {
+  return /^[a-z]+:\/\/[^/?#]*/i.exec(url)?.[0] ?? 'that URL';
 }
 
 /** An absolute URL as it is; any other is taken relative to `baseUrl`. */

@@ -20,6 +20,13 @@ export interface ClientOptions {
   readonly wx?: WxApi;
   /** The storage key of the session; change it only to keep two backends' sessions apart. */
   readonly storageKey?: string;
+  /**
+   * Other APIs of yours that accept the session token (e.g. behind `WeappSessionAuthorizer`),
+   * as base URLs such as `https://api.example.com`. `request()` sends the token only to
+   * `baseUrl` and these; any other absolute URL is refused, so a token never leaks to a CDN
+   * or a third party.
+   */
+  readonly trustedUrls?: readonly string[];
 }
 
 /** A signed login state issued by the backend. */
@@ -69,7 +76,9 @@ export interface Client {
   login(): Promise<Session>;
   /**
    * `wx.request` with the session's `Authorization: Bearer` header; `url` may be relative to
-   * `baseUrl`. Logs in first when needed; on a 401 logs in again once and repeats once.
+   * `baseUrl`, or absolute under `baseUrl` or a `trustedUrls` entry (else it rejects
+   * `untrusted_url` without sending). Logs in first when needed; on a 401 logs in again once
+   * and repeats once.
    */
   request<T = unknown>(options: RequestOptions): Promise<Response<T>>;
   /** Forgets the stored session (the token itself stays valid until it expires). */

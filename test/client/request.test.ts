@@ -11,9 +11,9 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => sandbox?.stop());
 
-const setup = () => {
+const setup = (trustedUrls: string[] = []) => {
   const standIn = standInWx();
-  const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx });
+  const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx, trustedUrls });
   return { standIn, client, logins: () => sentTo(standIn, 'POST', '/openid') };
 };
 
@@ -124,7 +124,7 @@ describe('request()', () => {
     });
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
     const { port } = refusing.address() as AddressInfo;
-    const { client, logins } = setup();
+    const { client, logins } = setup([`http://127.0.0.1:${port}`]);
 
     try {
       const error = (await client
@@ -146,6 +146,41 @@ describe('request()', () => {
 
     expect(response.statusCode).toBe(404);
     expect(response.data.code).toBe('not_found');
+  });
+
+  it('refuses to send the token to an absolute URL outside baseUrl and trustedUrls, sending nothing', async () => {
+    // Prepare
+    const { standIn, client } = setup();
+
+    // Act
+    const error = (await client
+      .request({ url: 'https://cdn.example.com/picture.png' })
+      .catch((e: unknown) => e)) as ClientError;
+    const lookalike = (await client
+      .request({ url: `${sandbox.baseUrl}.evil.example/me` })
+      .catch((e: unknown) => e)) as ClientError;
+
+    // Assess
+    expect(error).toMatchObject({ code: 'untrusted_url', status: 0 });
+    expect(error.detail).toContain('https://cdn.example.com');
+    expect(lookalike).toMatchObject({ code: 'untrusted_url' });
+    expect(standIn.sent).toHaveLength(0);
+    expect(standIn.issuedCodes).toHaveLength(0);
+  });
+
+  it('signs requests to an API named in trustedUrls, and to absolute URLs under baseUrl', async () => {
+    // Prepare: the same server under a second name stands in for another API of the operator's.
+    const other = sandbox.baseUrl.replace('localhost', '127.0.0.1');
+    const standIn = standInWx();
+    const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx, trustedUrls: [other] });
+
+    // Act
+    const viaTrusted = await client.request<Me>({ url: `${other}/me` });
+    const viaAbsolute = await client.request<Me>({ url: `${sandbox.baseUrl}/me` });
+
+    // Assess
+    expect(viaTrusted.statusCode).toBe(200);
+    expect(viaAbsolute.statusCode).toBe(200);
   });
 
   it('rejects with the login failure when it cannot log in', async () => {
