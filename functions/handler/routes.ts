@@ -64,10 +64,9 @@ export function createRoutes(deps: RouteDeps): Readonly<Record<string, Route>> {
   };
   const { sessions } = deps;
   if (sessions) {
-    routes[routeKey(ROUTES.discovery)] = async () => ({
-      body: discoveryDocument(sessions.issuer),
-      cacheControl: PUBLIC,
-    });
+    // Fixed for the life of the environment: built once.
+    const discovery = discoveryDocument(sessions.issuer);
+    routes[routeKey(ROUTES.discovery)] = async () => ({ body: discovery, cacheControl: PUBLIC });
     routes[routeKey(ROUTES.jwks)] = async () => ({
       body: { keys: await sessions.keys.published() },
       cacheControl: PUBLIC,
