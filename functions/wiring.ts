@@ -8,17 +8,17 @@ import { createSecretStore, createStaticSource } from './adapters/secret-store.t
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
 import { type Config, ConfigError } from './config.ts';
-import { KMS } from './shared/budgets.ts';
-import { ENV } from './shared/names.ts';
-
-const { randomUUID } = process.getBuiltinModule('node:crypto');
-
 import { parseSecretValue } from './domain/apps.ts';
 import { LoginError } from './domain/errors.ts';
 import { createLogin } from './domain/login.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
 import { createSessionIssuer, type SessionKeys } from './domain/session.ts';
 import { type ApiHandler, createHandler } from './handler/http-handler.ts';
+import { KMS } from './shared/budgets.ts';
+import { ENV } from './shared/names.ts';
+
+// Through process.getBuiltinModule, as the adapters do: no ESM facade on the cold start.
+const { randomUUID } = process.getBuiltinModule('node:crypto');
 
 /**
  * The credential source a configuration asks for: Secrets Manager behind the cache, or the
