@@ -26,6 +26,12 @@ export interface LoopSummary {
 export interface BenchProcess extends LambdaProcess {
   loop(event: APIGatewayProxyEventV2, count: number): Promise<LoopSummary>;
   httpLoop(url: string, count: number): Promise<LoopSummary>;
+  postLoop(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    count: number,
+  ): Promise<LoopSummary>;
   /** file: URLs loaded so far; only with `traceFiles`. */
   loadedFiles(): Promise<string[]>;
 }
@@ -47,6 +53,7 @@ export function startBenchProcess(
     ...child,
     loop: (event, count) => child.send('loop', { event, count }),
     httpLoop: (url, count) => child.send('httpLoop', { url, count }),
+    postLoop: (url, headers, body, count) => child.send('postLoop', { url, headers, body, count }),
     loadedFiles: async () => (await child.send<{ files: string[] }>('loadedFiles')).files,
   };
 }

@@ -9,6 +9,9 @@ import { packageOf } from '../harness/bundle-contents.ts';
 import { LOGIN_ESBUILD_OPTIONS } from '../infra/bundling.ts';
 
 const BEST_PRACTICE_ENTRY = fileURLToPath(new URL('./baselines/best-practice.ts', import.meta.url));
+const BEST_PRACTICE_SESSIONS_ENTRY = fileURLToPath(
+  new URL('./baselines/best-practice-sessions.ts', import.meta.url),
+);
 export const TUTORIAL_ENTRY = fileURLToPath(new URL('./baselines/tutorial.mjs', import.meta.url));
 
 /** A bundle in a fresh directory outside the project. */
@@ -19,13 +22,22 @@ export interface Bundle {
 }
 
 /** Baseline 2, bundled the recommended way: minified ESM with the SDK inside, no source map. */
-export async function buildBestPractice(): Promise<Bundle> {
-  const dir = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-bp-'));
+export function buildBestPractice(): Promise<Bundle> {
+  return bundle(BEST_PRACTICE_ENTRY, 'bp');
+}
+
+/** Baseline 3 (baseline 2 with a KMS-signed session), bundled the same way. */
+export function buildBestPracticeSessions(): Promise<Bundle> {
+  return bundle(BEST_PRACTICE_SESSIONS_ENTRY, 'bp-sessions');
+}
+
+async function bundle(source: string, name: string): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), `weapp-openid-bench-${name}-`));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const entry = join(dir, 'index.mjs');
   const result = await build({
     ...LOGIN_ESBUILD_OPTIONS,
-    entryPoints: [BEST_PRACTICE_ENTRY],
+    entryPoints: [source],
     outfile: entry,
     metafile: true,
   });
@@ -53,6 +65,17 @@ export function sdkBytes(metafile: Metafile): number {
   for (const output of Object.values(metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       if (/^@(aws-sdk|smithy)\//.test(packageOf(input)?.name ?? '')) total += bytesInOutput;
+    }
+  }
+  return total;
+}
+
+/** Bytes of the output that come from the given project files (paths as the metafile names them). */
+export function inputBytes(metafile: Metafile, files: readonly string[]): number {
+  let total = 0;
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (files.includes(input)) total += bytesInOutput;
     }
   }
   return total;

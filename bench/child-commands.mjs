@@ -1,5 +1,5 @@
 // The bench's commands for harness/lambda-child.mjs (LAMBDA_CHILD_COMMANDS): timed loops of
-// invocations and of bare HTTP GETs, and the files the process has loaded.
+// invocations, of bare HTTP GETs and POSTs, and the files the process has loaded.
 import http from 'node:http';
 
 function summarize(samples, failures) {
@@ -64,6 +64,34 @@ export async function httpLoop({ url, count }) {
   }
   agent.destroy();
   return summarize(samples, 0);
+}
+
+/**
+ * `count` keep-alive POSTs of one body to `url`: a bare AWS JSON call (a KMS `Sign` to moto)
+ * without the handler, its SigV4 signing or its retries.
+ */
+export async function postLoop({ url, headers, body, count }) {
+  const agent = new http.Agent({ keepAlive: true });
+  const post = () =>
+    new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => resolve(res.statusCode));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const samples = new Float64Array(count);
+  let failures = 0;
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    if ((await post()) !== 200) failures++;
+    samples[i] = performance.now() - started;
+  }
+  agent.destroy();
+  return summarize(samples, failures);
 }
 
 /** The file: URLs bench/trace-files.mjs saw loaded since the process started. */

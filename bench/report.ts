@@ -8,15 +8,26 @@ import { kib, ms, ratio, type Spread } from './stats.ts';
  * the words around them are written by hand, so no sentence depends on a number.
  */
 
-/** List prices (us-east-1) and the assumed code2Session latency of the cost table. */
+/**
+ * List prices (us-east-1) and the assumed latencies of the cost table. KMS: requests involving
+ * RSA 2048 keys and the key-month, from https://aws.amazon.com/kms/pricing/ (asymmetric
+ * requests are outside the KMS free tier, so none is taken off).
+ */
 const PRICES = {
   apiPerMillion: 1.0,
   lambdaPerMillion: 0.2,
   lambdaGbSecond: 0.0000133334,
   smPer10k: 0.05,
   secretMonth: 0.4,
+  kmsRsa2048Per10k: 0.03,
+  kmsKeyMonth: 1.0,
   wechatMs: 60,
+  /** An in-region KMS Sign, assumed: moto on loopback says nothing about the real service. */
+  kmsSignMs: 10,
 };
+
+/** KMS's default RSA cryptographic request rate per account and Region, shared by every RSA key. */
+export const KMS_RSA_QUOTA_PER_SECOND = 500;
 
 const spreadCell = (s: Spread) => `${ms(s.median)} (${ms(s.p10)}–${ms(s.p90)})`;
 const money = (value: number) => `$${value.toFixed(2)}`;
@@ -184,12 +195,263 @@ export function verdicts(results: BenchResults): string[][] {
     warmRow('p50', 0.5, steady, ours.warm?.steady.p50, ours.warm?.steady.rounds),
     warmRow('p99', 2, afterCold, ours.warm?.p99, ours.warm?.rounds),
     warmRow('p99', 2, steady, ours.warm?.steady.p99, ours.warm?.steady.rounds),
+    ...sessionVerdicts(results, verdict),
     [
       '≤ 1 Secrets Manager call per environment per TTL',
       `cold starts, warm rounds, ${ttl.seconds.toFixed(1)} s at a ${ttl.ttlSeconds} s TTL`,
       `${ours.cold.smCallsPerColdStart} per cold start; ${warmSm} warm; ${ttl.smCalls} at the short TTL (allowed ${ttlAllowed})`,
       '',
       verdict(ours.cold.smCallsPerColdStart <= 1 && warmSm === 0 && ttl.smCalls <= ttlAllowed),
+    ],
+  ];
+}
+
+const warmOf = (key: 'p50' | 'p99', steady: boolean) => (v: VariantResult) =>
+  (steady ? v.warm?.steady[key] : v.warm?.[key]) ?? Number.NaN;
+
+/** The session path: ours with sessions on against the sessions baseline, and against ours. */
+function sessionsTable(results: BenchResults): string {
+  const on = pick(results, 'ours-sessions');
+  const bp = pick(results, 'best-practice-sessions');
+  const off = pick(results, 'ours');
+  const n = results.settings.warmInvocations;
+  const counts = (v: VariantResult, op: 'getPublicKey' | 'sign') =>
+    (v.warm?.kms?.[op] ?? []).join(' / ');
+  const metrics: [string, (v: VariantResult) => string, ((v: VariantResult) => number)?][] = [
+    ['bundle, raw', (v) => kib(v.size.raw), (v) => v.size.raw],
+    ['bundle, gzip -9', (v) => kib(v.size.gzip), (v) => v.size.gzip],
+    [
+      `cold start, spawn → first 200, ms (n=${on.cold.wallMs.n})`,
+      (v) => spreadCell(v.cold.wallMs),
+      (v) => v.cold.wallMs.median,
+    ],
+    [
+      'cold: module import alone, ms',
+      (v) => spreadCell(v.cold.importMs),
+      (v) => v.cold.importMs.median,
+    ],
+    [
+      'cold: first invocation alone, ms',
+      (v) => spreadCell(v.cold.firstInvocationMs),
+      (v) => v.cold.firstInvocationMs.median,
+    ],
+    [
+      'peak RSS after the first invocation, MiB',
+      (v) => v.cold.maxRssMb.median.toFixed(1),
+      (v) => v.cold.maxRssMb.median,
+    ],
+    [
+      `warm p50, ms: the ${n} after the cold one`,
+      (v) => ms(warmOf('p50', false)(v)),
+      warmOf('p50', false),
+    ],
+    [
+      `warm p99, ms: the ${n} after the cold one`,
+      (v) => ms(warmOf('p99', false)(v)),
+      warmOf('p99', false),
+    ],
+    [
+      `warm p50, ms: the next ${n} (steady state)`,
+      (v) => ms(warmOf('p50', true)(v)),
+      warmOf('p50', true),
+    ],
+    [
+      `warm p99, ms: the next ${n} (steady state)`,
+      (v) => ms(warmOf('p99', true)(v)),
+      warmOf('p99', true),
+    ],
+    [
+      `peak RSS after ${2 * n} warm invocations, MiB`,
+      (v) => (v.warm?.maxRssMb ?? Number.NaN).toFixed(1),
+      (v) => v.warm?.maxRssMb ?? Number.NaN,
+    ],
+    [
+      'GetPublicKey calls per cold start: median (most)',
+      (v) => (v.cold.kms ? `${v.cold.kms.getPublicKey} (${v.cold.kms.getPublicKeyMax})` : '–'),
+    ],
+    [`GetPublicKey calls over ${2 * n} warm invocations`, (v) => counts(v, 'getPublicKey') || '–'],
+    ['Sign calls per cold start', (v) => (v.cold.kms ? String(v.cold.kms.sign) : '–')],
+    [`Sign calls over ${2 * n} warm invocations`, (v) => counts(v, 'sign') || '–'],
+    ['Secrets Manager calls per cold start', (v) => String(v.cold.smCallsPerColdStart)],
+  ];
+  const delta = (metric: string, a: number, b: number) => {
+    const d = a - b;
+    if (!Number.isFinite(d)) return 'n/a';
+    const size = metric.startsWith('bundle');
+    return `${d >= 0 ? '+' : '−'}${size ? kib(Math.abs(d)) : ms(Math.abs(d))}`;
+  };
+  return table(
+    [
+      'metric',
+      'ours, sessions on',
+      'best-practice with sessions',
+      'ours, sessions off',
+      'on ÷ best-practice with sessions',
+      'on − off',
+    ],
+    metrics.map(([metric, cell, num]) => [
+      metric,
+      cell(on),
+      cell(bp),
+      cell(off),
+      num ? ratio(num(on), num(bp)) : '',
+      num ? delta(metric, num(on), num(off)) : '',
+    ]),
+  );
+}
+
+/** What the session path adds to ours, and where it goes. */
+function sessionParts(results: BenchResults): string {
+  const on = pick(results, 'ours-sessions');
+  const off = pick(results, 'ours');
+  const bpOn = pick(results, 'best-practice-sessions');
+  const bpOff = pick(results, 'best-practice');
+  const { bareSign, keyParse, sessionModuleBytes, clientKmsBytes } = results.sessions;
+  const plus = (a: number, b: number) => {
+    const d = a - b;
+    return Number.isFinite(d) ? `${d >= 0 ? '+' : '−'}${ms(Math.abs(d))}` : 'n/a';
+  };
+  const steadyOn = on.warm?.steady.p50 ?? Number.NaN;
+  const steadyOff = off.warm?.steady.p50 ?? Number.NaN;
+  const signP50 = bareSign?.p50 ?? Number.NaN;
+  return table(
+    ['what the session path adds', 'ours', 'best-practice'],
+    [
+      [
+        'cold start, spawn → first 200: on − off, ms (medians)',
+        plus(on.cold.wallMs.median, off.cold.wallMs.median),
+        plus(bpOn.cold.wallMs.median, bpOff.cold.wallMs.median),
+      ],
+      [
+        '… of which the import: on − off, ms (medians)',
+        plus(on.cold.importMs.median, off.cold.importMs.median),
+        plus(bpOn.cold.importMs.median, bpOff.cold.importMs.median),
+      ],
+      [
+        '… of which the first invocation: on − off, ms (medians)',
+        plus(on.cold.firstInvocationMs.median, off.cold.firstInvocationMs.median),
+        plus(bpOn.cold.firstInvocationMs.median, bpOff.cold.firstInvocationMs.median),
+      ],
+      [
+        'bundle: on − off (raw)',
+        `${kib(on.size.raw - off.size.raw)} (one bundle; the session modules are ${kib(sessionModuleBytes)} of it)`,
+        `${kib(bpOn.size.raw - bpOff.size.raw)} (\`@aws-sdk/client-kms\` itself: ${kib(clientKmsBytes)})`,
+      ],
+      [
+        "RSA key parsing for the kid (GetPublicKey's DER → JWK, thumbprint): first call in a fresh process, ms",
+        spreadCell(keyParse.firstMs),
+        '',
+      ],
+      ['… any later call, ms (median)', ms(keyParse.laterMs), ''],
+      [
+        'bare keep-alive Sign to moto through the proxy, warm: p50 / p99, ms',
+        bareSign ? `${ms(bareSign.p50)} / ${ms(bareSign.p99)}` : 'n/a',
+        '',
+      ],
+      [
+        'warm steady p50: on − off, ms',
+        plus(steadyOn, steadyOff),
+        plus(bpOn.warm?.steady.p50 ?? Number.NaN, bpOff.warm?.steady.p50 ?? Number.NaN),
+      ],
+      [
+        "… less the bare Sign p50: the session path's own time per login, ms",
+        ms(steadyOn - steadyOff - signP50),
+        ms(
+          (bpOn.warm?.steady.p50 ?? Number.NaN) - (bpOff.warm?.steady.p50 ?? Number.NaN) - signP50,
+        ),
+      ],
+    ],
+  );
+}
+
+/** Self time of ours' cold start with sessions on and off, by group, the largest change first. */
+function sessionsProfile(results: BenchResults): string {
+  const off = results.profile;
+  const on = results.sessions.profile;
+  const rows = (pickList: (p: typeof off) => ProfileEntry[], limit: number) => {
+    const a = new Map(pickList(off).map((e) => [e.name, e.ms]));
+    const b = new Map(pickList(on).map((e) => [e.name, e.ms]));
+    return [...new Set([...a.keys(), ...b.keys()])]
+      .map((name) => ({ name, off: a.get(name) ?? 0, on: b.get(name) ?? 0 }))
+      .sort((x, y) => Math.abs(y.on - y.off) - Math.abs(x.on - x.off))
+      .slice(0, limit)
+      .map((r) => [
+        r.name,
+        r.off.toFixed(1),
+        r.on.toFixed(1),
+        `${r.on >= r.off ? '+' : '−'}${Math.abs(r.on - r.off).toFixed(1)}`,
+      ]);
+  };
+  const sampled = (p: typeof off) => p.byGroup.reduce((sum, g) => sum + g.ms, 0);
+  return [
+    table(
+      ['profile, ms per cold start', 'sessions off', 'sessions on', 'on − off'],
+      [
+        ['cold starts profiled', String(off.runs), String(on.runs), ''],
+        [
+          'mean span',
+          off.totalMs.toFixed(0),
+          on.totalMs.toFixed(0),
+          `${(on.totalMs - off.totalMs).toFixed(0)}`,
+        ],
+        [
+          'mean sampled self time',
+          sampled(off).toFixed(0),
+          sampled(on).toFixed(0),
+          `${(sampled(on) - sampled(off)).toFixed(0)}`,
+        ],
+      ],
+    ),
+    table(
+      ['self time by group, ms', 'sessions off', 'sessions on', 'on − off'],
+      rows((p) => p.byGroup, 20),
+    ),
+    table(
+      ['self time by source (largest changes), ms', 'sessions off', 'sessions on', 'on − off'],
+      rows((p) => p.bySource, 10),
+    ),
+  ].join('\n\n');
+}
+
+/** The session path's targets: against the sessions baseline, and GetPublicKey's count. */
+function sessionVerdicts(results: BenchResults, verdict: (ok: boolean) => string): string[][] {
+  const on = pick(results, 'ours-sessions');
+  const bp = pick(results, 'best-practice-sessions');
+  const n = results.settings.warmInvocations;
+  const coldRatio = on.cold.wallMs.median / bp.cold.wallMs.median;
+  const warmRow = (steady: boolean, window: string) => {
+    const ours = warmOf('p50', steady)(on);
+    const theirs = warmOf('p50', steady)(bp);
+    const rounds = (v: VariantResult) =>
+      ((steady ? v.warm?.steady.rounds : v.warm?.rounds) ?? [])
+        .map((r) => precise(r.p50))
+        .join(' / ');
+    return [
+      'sessions: warm p50 ≤ best-practice with sessions',
+      window,
+      `${precise(ours)} vs ${precise(theirs)} ms`,
+      `${rounds(on)} vs ${rounds(bp)}`,
+      verdict(ours <= theirs),
+    ];
+  };
+  const coldMost = on.cold.kms?.getPublicKeyMax ?? Number.NaN;
+  const warmMost = Math.max(...(on.warm?.kms?.getPublicKey ?? [Number.NaN]));
+  return [
+    [
+      'sessions: cold start ≤ 0.6× best-practice with sessions',
+      `${on.cold.wallMs.n} cold starts each, medians`,
+      `${coldRatio.toFixed(2)}× (${ms(on.cold.wallMs.median)} vs ${ms(bp.cold.wallMs.median)} ms)`,
+      '',
+      verdict(coldRatio <= 0.6),
+    ],
+    warmRow(false, `the ${n} after the cold start`),
+    warmRow(true, `the next ${n} (steady state)`),
+    [
+      'sessions: ≤ 1 GetPublicKey per environment',
+      `each cold start, then ${2 * n} warm invocations per round`,
+      `at most ${coldMost} per cold start; ${warmMost} warm`,
+      '',
+      verdict(coldMost <= 1 && warmMost === 0),
     ],
   ];
 }
@@ -305,37 +567,91 @@ function profile(results: BenchResults): string {
   ].join('\n\n');
 }
 
-/** A million logins, ours against the tutorial way; see the page for the assumptions. */
+/** A million logins: ours with sessions off and on, and the tutorial way; see the page. */
 function cost(results: BenchResults): string {
   const gb = results.memoryMb / 1024;
-  const perVariant = (id: VariantResult['id'], smCalls: number) => {
-    const billedMs = Math.ceil(overheadP50(results, id) + PRICES.wechatMs);
+  const bareSign = results.sessions.bareSign?.p50 ?? Number.NaN;
+  const perVariant = (
+    id: VariantResult['id'],
+    smCalls: number,
+    signs: number,
+    ownMs = overheadP50(results, id),
+  ) => {
+    const billedMs = Math.ceil(ownMs + PRICES.wechatMs + (signs > 0 ? PRICES.kmsSignMs : 0));
     const duration = 1e6 * (billedMs / 1000) * gb * PRICES.lambdaGbSecond;
     const secrets = (smCalls / 10_000) * PRICES.smPer10k + PRICES.secretMonth;
-    const total = PRICES.apiPerMillion + PRICES.lambdaPerMillion + duration + secrets;
-    return { billedMs, duration, smCalls, secrets, total };
+    const kms = signs > 0 ? (signs / 10_000) * PRICES.kmsRsa2048Per10k + PRICES.kmsKeyMonth : 0;
+    const total = PRICES.apiPerMillion + PRICES.lambdaPerMillion + duration + secrets + kms;
+    return { billedMs, duration, smCalls, secrets, signs, kms, total };
   };
   // A million logins a month, evenly spread, is 0.39 requests/s: one or two warm environments,
   // each reading the secret once per 5 minutes, so at most 2 × 8,640 reads a month.
-  const ours = perVariant('ours', 2 * 8640);
-  const tut = perVariant('tutorial', 1e6);
+  const off = perVariant('ours', 2 * 8640, 0);
+  // With sessions on, the handler's own time is less the Sign round trip to moto, which the
+  // assumed in-region Sign replaces.
+  const on = perVariant(
+    'ours-sessions',
+    2 * 8640,
+    1e6,
+    Math.max(0, overheadP50(results, 'ours-sessions') - bareSign),
+  );
+  const tut = perVariant('tutorial', 1e6, 0);
   const calls = (n: number) => n.toLocaleString('en-US');
+  const cols = [off, on, tut];
   return table(
-    ['per million logins', 'ours', 'tutorial'],
+    ['per million logins', 'ours, sessions off', 'ours, sessions on', 'tutorial (no sessions)'],
     [
-      ['API Gateway HTTP API', money(PRICES.apiPerMillion), money(PRICES.apiPerMillion)],
-      ['Lambda requests', money(PRICES.lambdaPerMillion), money(PRICES.lambdaPerMillion)],
+      ['API Gateway HTTP API', ...cols.map(() => money(PRICES.apiPerMillion))],
+      ['Lambda requests', ...cols.map(() => money(PRICES.lambdaPerMillion))],
       [
-        `Lambda duration at ${results.memoryMb} MB (ms billed: ${ours.billedMs} vs ${tut.billedMs})`,
-        money(ours.duration),
-        money(tut.duration),
+        `Lambda duration at ${results.memoryMb} MB (ms billed: ${cols.map((c) => c.billedMs).join(' / ')})`,
+        ...cols.map((c) => money(c.duration)),
       ],
       [
-        `Secrets Manager (calls: ${calls(ours.smCalls)} vs ${calls(tut.smCalls)}; + 1 secret)`,
-        money(ours.secrets),
-        money(tut.secrets),
+        `Secrets Manager (calls: ${cols.map((c) => calls(c.smCalls)).join(' / ')}; + 1 secret)`,
+        ...cols.map((c) => money(c.secrets)),
       ],
-      ['**total**', `**${money(ours.total)}**`, `**${money(tut.total)}**`],
+      [
+        `KMS (Sign requests: ${cols.map((c) => calls(c.signs)).join(' / ')}; + 1 key)`,
+        ...cols.map((c) => (c.signs > 0 ? money(c.kms) : '–')),
+      ],
+      ['**total**', ...cols.map((c) => `**${money(c.total)}**`)],
+    ],
+  );
+}
+
+/** The stage throttle against the account's shared RSA request quota: one Sign per login. */
+function kmsQuota(results: BenchResults): string {
+  const { rateLimit, burstLimit } = results.throttle;
+  const share = (perSecond: number) =>
+    `${((100 * perSecond) / KMS_RSA_QUOTA_PER_SECOND).toFixed(0)}%`;
+  const left = (perSecond: number) => String(Math.max(0, KMS_RSA_QUOTA_PER_SECOND - perSecond));
+  return table(
+    [
+      'logins at the stage throttle',
+      'Sign/s',
+      `share of ${KMS_RSA_QUOTA_PER_SECOND}/s`,
+      'left for the rest of the account, /s',
+    ],
+    [
+      [
+        `steady (\`throttleRateLimit\` ${rateLimit})`,
+        String(rateLimit),
+        share(rateLimit),
+        left(rateLimit),
+      ],
+      [
+        `a burst (\`throttleBurstLimit\` ${burstLimit}), for the moment it lasts`,
+        String(burstLimit),
+        share(burstLimit),
+        left(burstLimit),
+      ],
+      [
+        'the highest steady rate that stays inside the quota alone',
+        String(KMS_RSA_QUOTA_PER_SECOND),
+        '100%',
+        '0',
+      ],
     ],
   );
 }
@@ -368,5 +684,9 @@ export function renderBlocks(results: BenchResults): Record<string, string> {
     bundles: `${contributors('ours', results.bundle.ours)}\n\n${contributors('best-practice', results.bundle.bestPractice)}\n\nSource map shipped beside ours: ${kib(results.bundle.sourceMapBytes)}. \`@aws-sdk/*\` and \`@smithy/*\` output: ${kib(results.bundle.sdkBytes.ours)} of ours, ${kib(results.bundle.sdkBytes.bestPractice)} of best-practice.`,
     profile: profile(results),
     cost: cost(results),
+    sessions: sessionsTable(results),
+    'session-parts': sessionParts(results),
+    'session-profile': sessionsProfile(results),
+    'kms-quota': kmsQuota(results),
   };
 }

@@ -1,11 +1,18 @@
 import os from 'node:os';
 import type { LoopSummary } from './bench-process.ts';
 import type { BuiltinsCase } from './builtins.ts';
+import type { KeyParse } from './key-parse.ts';
 import type { ColdProfile, GcWindow } from './profile.ts';
 import type { Spread } from './stats.ts';
 
 export interface VariantResult {
-  readonly id: 'ours' | 'best-practice' | 'tutorial' | 'ours-no-source-maps';
+  readonly id:
+    | 'ours'
+    | 'best-practice'
+    | 'tutorial'
+    | 'ours-no-source-maps'
+    | 'ours-sessions'
+    | 'best-practice-sessions';
   readonly label: string;
   readonly size: { raw: number; gzip: number; files: number; note?: string };
   readonly cold: {
@@ -23,6 +30,8 @@ export interface VariantResult {
     readonly firstInvocationMs: Spread;
     readonly maxRssMb: Spread;
     readonly smCallsPerColdStart: number;
+    /** KMS calls per cold start (median and most over the runs); with sessions only. */
+    readonly kms?: { getPublicKey: number; getPublicKeyMax: number; sign: number };
     /** Every run's wall time, in the order run. */
     readonly wallSamplesMs: number[];
   };
@@ -36,6 +45,8 @@ export interface VariantResult {
     readonly steady: { rounds: LoopSummary[]; p50: number; p99: number };
     /** Secrets Manager calls during each round's warm invocations (the cold one excluded). */
     readonly smCalls: number[];
+    /** KMS calls during each round's two windows (the cold one excluded); with sessions only. */
+    readonly kms?: { getPublicKey: number[]; sign: number[] };
     readonly maxRssMb: number;
   };
 }
@@ -46,6 +57,8 @@ export interface BenchResults {
   readonly command: string;
   readonly settings: { coldRuns: number; warmInvocations: number; warmRounds: number };
   readonly memoryMb: number;
+  /** The stage's default throttle (infra/config.ts), for the KMS quota table. */
+  readonly throttle: { rateLimit: number; burstLimit: number };
   readonly variants: VariantResult[];
   /** A bare keep-alive node:http GET to the same fake WeChat, in the same kind of process. */
   readonly bareHttp: LoopSummary | undefined;
@@ -58,6 +71,19 @@ export interface BenchResults {
     sdkBytes: { ours: number; bestPractice: number };
   };
   readonly profile: ColdProfile;
+  /** The session path: what it adds to ours, and where. */
+  readonly sessions: {
+    /** A bare keep-alive `Sign` POST to moto through the proxy, in ours' warm process. */
+    readonly bareSign: LoopSummary | undefined;
+    /** `GetPublicKey`'s answer → JWK and kid, in fresh processes. */
+    readonly keyParse: KeyParse;
+    /** Bytes of ours' output from the modules only the session path runs. */
+    readonly sessionModuleBytes: number;
+    /** Bytes of the sessions baseline's output from `@aws-sdk/client-kms` itself. */
+    readonly clientKmsBytes: number;
+    /** Cold starts of ours with sessions on under --cpu-prof, like `profile`. */
+    readonly profile: ColdProfile;
+  };
   /** Ours under --trace-gc, in a separate warm process: the same two windows. */
   readonly gc: { afterCold: GcWindow; steady: GcWindow };
   /** Getting node:http(s)/crypto each way, in fresh processes. */

@@ -1,0 +1,143 @@
+/**
+ * Baseline 3, "the best-practice way" with a session token: baseline 2 (Powertools Parameters
+ * for the secret, Powertools Logger, fetch for WeChat), plus a JWT signed by KMS with
+ * `@aws-sdk/client-kms`: `SignCommand` (RAW, RSASSA_PKCS1_V1_5_SHA_256) over the JWS signing
+ * input, with a `kid` (the key's RFC 7638 thumbprint) from `GetPublicKeyCommand`, read once at
+ * module scope. The same claims as ours. Bundled with esbuild like baseline 2; only measured.
+ */
+import { createHash, createPublicKey, randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+
+interface AppCredentials {
+  appId: string;
+  appSecret: string;
+}
+
+const logger = new Logger({ serviceName: 'weapp-openid-best-practice-sessions' });
+const secretId = process.env.WECHAT_SECRET_ID;
+if (!secretId) throw new Error('WECHAT_SECRET_ID is required');
+const keyId = process.env.SESSION_KEY_ID;
+if (!keyId) throw new Error('SESSION_KEY_ID is required');
+const issuer = process.env.SESSION_ISSUER;
+if (!issuer) throw new Error('SESSION_ISSUER is required');
+const ttlSeconds = Number(process.env.SESSION_TTL_SECONDS || 7200);
+const baseUrl = process.env.WECHAT_API_BASE_URL || 'https://api.weixin.qq.com';
+
+const kms = new KMSClient({});
+
+/** The signing key's `kid`, read once per environment; a failed read is tried again. */
+let kid: Promise<string> | undefined;
+function signingKid(): Promise<string> {
+  kid ??= kms.send(new GetPublicKeyCommand({ KeyId: keyId })).then(({ PublicKey }) => {
+    if (!PublicKey) throw new Error('GetPublicKey answered without a PublicKey');
+    const jwk = createPublicKey({
+      key: Buffer.from(PublicKey),
+      format: 'der',
+      type: 'spki',
+    }).export({ format: 'jwk' });
+    return createHash('sha256')
+      .update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n }))
+      .digest('base64url');
+  });
+  kid.catch(() => {
+    kid = undefined;
+  });
+  return kid;
+}
+// Started at init, as ours does, so the first request finds it ready.
+signingKid().catch(() => {});
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+async function signSession(openid: string, appId: string, unionid?: string): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  const header = { alg: 'RS256', typ: 'JWT', kid: await signingKid() };
+  const claims = {
+    iss: issuer,
+    sub: openid,
+    aud: appId,
+    ...(unionid && { unionid }),
+    iat,
+    exp: iat + ttlSeconds,
+    jti: randomUUID(),
+  };
+  const signingInput = `${base64url(header)}.${base64url(claims)}`;
+  const { Signature } = await kms.send(
+    new SignCommand({
+      KeyId: keyId,
+      Message: Buffer.from(signingInput),
+      MessageType: 'RAW',
+      SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+    }),
+  );
+  if (!Signature) throw new Error('Sign answered without a Signature');
+  return `${signingInput}.${Buffer.from(Signature).toString('base64url')}`;
+}
+
+const reply = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+export const handler = async (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> => {
+  logger.addContext(context);
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : event.body;
+  let code: unknown;
+  try {
+    code = (JSON.parse(raw ?? '') as { code?: unknown }).code;
+  } catch {
+    code = undefined;
+  }
+  if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
+    logger.info('login', { outcome: 'invalid_request' });
+    return reply(400, { code: 'invalid_request' });
+  }
+
+  const app = await getSecret<AppCredentials>(secretId, { maxAge: 300, transform: 'json' });
+  if (!app) throw new Error('the secret is empty');
+  const query = new URLSearchParams({
+    appid: app.appId,
+    secret: app.appSecret,
+    js_code: code,
+    grant_type: 'authorization_code',
+  });
+  const response = await fetch(`${baseUrl}/sns/jscode2session?${query}`, {
+    signal: AbortSignal.timeout(3000),
+  });
+  const data = JSON.parse(await response.text()) as {
+    openid?: string;
+    unionid?: string;
+    errcode?: number;
+  };
+  if (data.errcode || !data.openid) {
+    logger.warn('login', { outcome: 'wechat_error', errcode: data.errcode });
+    return reply(400, { code: 'wechat_error', errcode: Number(data.errcode) });
+  }
+  let token: string;
+  try {
+    token = await signSession(data.openid, app.appId, data.unionid);
+  } catch (error) {
+    logger.error('login', { outcome: 'session_unavailable', error: error as Error });
+    return reply(503, { code: 'session_unavailable' });
+  }
+  logger.info('login', { outcome: 'ok' });
+  return reply(200, {
+    openid: data.openid,
+    ...(data.unionid && { unionid: data.unionid }),
+    token,
+    expiresIn: ttlSeconds,
+  });
+};
