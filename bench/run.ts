@@ -18,7 +18,6 @@ import { APP_ID, CODE, referer, singleAppSecret } from '../harness/fixtures.ts';
 import type { FirstInvocation, LambdaProcessOptions } from '../harness/lambda-process.ts';
 import { MOTO_MISSING, MOTO_REGION, type Moto, motoAvailable, startMoto } from '../harness/moto.ts';
 import { DEFAULT_THROTTLE } from '../infra/config.ts';
-import { createSigningKey, kmsCall } from '../test/sessions/kms.ts';
 import { type LoopSummary, startBenchProcess } from './bench-process.ts';
 import {
   buildBestPractice,
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
   cleanups.push(() => wechat.close());
   await moto.createSecret(SECRET_NAME, singleAppSecret());
   // The signing key as the stack creates it (RSA_2048, SIGN_VERIFY), in moto's region.
-  const signingKey = await createSigningKey(moto.endpoint);
+  const signingKey = await moto.createSigningKey();
 
   // What the Lambda runtime sets, plus the emulators' endpoints.
   const lambdaEnv: Record<string, string> = {
@@ -302,7 +301,7 @@ async function main(): Promise<void> {
   const builtins = await probeBuiltins(COLD_RUNS);
 
   log(`key parsing: GetPublicKey's answer → JWK and kid, ${COLD_RUNS} fresh processes…`);
-  const { PublicKey } = await kmsCall(moto.endpoint, 'GetPublicKey', { KeyId: signingKey.keyId });
+  const { PublicKey } = await moto.kms('GetPublicKey', { KeyId: signingKey.keyId });
   const keyParse = await probeKeyParse(String(PublicKey), COLD_RUNS);
 
   const results: BenchResults = {

@@ -25,6 +25,8 @@ export interface Moto {
   deleteSecret(id: string): Promise<void>;
   /** An RSA_2048 SIGN_VERIFY KMS key, as the stack creates it, optionally with an alias. */
   createSigningKey(alias?: string): Promise<{ readonly keyId: string; readonly arn: string }>;
+  /** Any other KMS call, e.g. `GetPublicKey`. */
+  kms(operation: string, body: object): Promise<Record<string, unknown>>;
   /** Stops the process (SIGSTOP) so calls hang, or resumes it. */
   pause(): void;
   resume(): void;
@@ -77,6 +79,7 @@ export async function startMoto(): Promise<Moto> {
     deleteSecret: async (id) => {
       await call('secretsmanager.DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true });
     },
+    kms: (operation, body) => call(`TrentService.${operation}`, body),
     createSigningKey: async (alias) => {
       const { KeyMetadata: key } = (await call('TrentService.CreateKey', {
         KeySpec: 'RSA_2048',
