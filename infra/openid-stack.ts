@@ -1,10 +1,21 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENV, ROUTES } from '../functions/shared/names.ts';
 import type { DeploymentConfig, SessionConfig } from './config.ts';
+
+/** KMS's default cryptographic request quota for RSA keys, per account and region. */
+const KMS_RSA_QUOTA_PER_SECOND = 500;
+
 import { LoginAlarms } from './login-alarms.ts';
 import { LoginApi, type LoginApiSessions } from './login-api.ts';
 import { LoginFunction } from './login-function.ts';
@@ -58,6 +69,14 @@ export class OpenidStack extends Stack {
     );
 
     const sessions = config.sessions && this.sessions(fn, config.sessions);
+    if (sessions && config.throttleRateLimit > KMS_RSA_QUOTA_PER_SECOND) {
+      // Every login signs once; past the account's shared RSA quota, KMS throttles and the
+      // login is answered 503 after WeChat has spent its code.
+      Annotations.of(this).addWarningV2(
+        'weapp-openid:kms-rsa-quota',
+        `throttleRateLimit ${config.throttleRateLimit}/s is above KMS's ${KMS_RSA_QUOTA_PER_SECOND}/s RSA request quota, which every login's Sign shares with the account: raise that quota first (Service Quotas, KMS) or lower throttleRateLimit.`,
+      );
+    }
 
     const api = new LoginApi(this, 'Http', {
       fn,

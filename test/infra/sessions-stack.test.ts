@@ -220,6 +220,20 @@ describe('the session routes', () => {
     annotations.hasInfo('/WeappOpenid/Http', Match.stringLikeRegexp('^No GET /me route.*appIds'));
   });
 
+  it("warn at synth when the stage throttle exceeds KMS's shared RSA quota, and not below it", () => {
+    // Prepare
+    const above = createApp({ outdir: scratchDir(), context: { throttleRateLimit: '600' } });
+    const below = createApp({ outdir: scratchDir() });
+
+    // Act
+    const warned = Annotations.fromStack(above.stack);
+    const quiet = Annotations.fromStack(below.stack);
+
+    // Assess
+    warned.hasWarning('/WeappOpenid', Match.stringLikeRegexp('RSA request quota'));
+    quiet.hasNoWarning('/WeappOpenid', Match.stringLikeRegexp('RSA request quota'));
+  });
+
   it('put GET /me behind a JWT authorizer for the AppIDs, the issuer and the Authorization header', () => {
     // Prepare
     const { json, template } = synth(APP_IDS_CONTEXT);
