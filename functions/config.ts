@@ -1,5 +1,5 @@
-import { WECHAT } from './shared/budgets.ts';
-import { ENV } from './shared/names.ts';
+import { WECHAT } from './commons/budgets.ts';
+import { ENV } from './commons/names.ts';
 
 /** Where the app credentials come from. */
 export type CredentialConfig =

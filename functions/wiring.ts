@@ -7,6 +7,8 @@ import { createKmsKeys } from './adapters/kms-keys.ts';
 import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
+import { KMS } from './commons/budgets.ts';
+import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
 import { parseSecretValue } from './domain/apps.ts';
 import { LoginError } from './domain/errors.ts';
@@ -14,8 +16,6 @@ import { createLogin } from './domain/login.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
 import { createSessionIssuer, type SessionKeys } from './domain/session.ts';
 import { type ApiHandler, createHandler } from './handler/http-handler.ts';
-import { KMS } from './shared/budgets.ts';
-import { ENV } from './shared/names.ts';
 
 // Through process.getBuiltinModule, as the adapters do: no ESM facade on the cold start.
 const { randomUUID } = process.getBuiltinModule('node:crypto');

@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { WECHAT } from '../functions/commons/budgets.ts';
 import { ConfigError, SESSION_TTL_RANGE } from '../functions/config.ts';
-import { WECHAT } from '../functions/shared/budgets.ts';
 import { APP_ID_PATTERN, MAX_APP_IDS } from './session-authorizer.ts';
 
 export { ConfigError };

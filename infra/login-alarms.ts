@@ -11,7 +11,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS, OPERATOR_OUTCOMES } from '../functions/shared/names.ts';
+import { METRICS, OPERATOR_OUTCOMES } from '../functions/commons/names.ts';
 
 type OperatorOutcome = (typeof OPERATOR_OUTCOMES)[number];
 

@@ -16,7 +16,7 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IDependable } from 'constructs';
-import { ROUTES } from '../functions/shared/names.ts';
+import { ROUTES } from '../functions/commons/names.ts';
 import { WeappSessionAuthorizer } from './session-authorizer.ts';
 
 /** How the API is exposed; see `DeploymentConfig` for what each value means. */

@@ -5,11 +5,11 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS } from '../functions/shared/budgets.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/commons/budgets.ts';
 import { LOGIN_BUNDLING, LOGIN_FUNCTION_ENTRY } from './bundling.ts';
 
 /**
- * Derived from the request's budgets (functions/shared/budgets.ts): the worst path plus
+ * Derived from the request's budgets (functions/commons/budgets.ts): the worst path plus
  * headroom, so a slow dependency still gets a problem+json answer and a log line, and a stuck
  * invocation is ended by Lambda (and counted in the Errors alarm) before API Gateway's 30 s
  * integration limit answers a bare 503.

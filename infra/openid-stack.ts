@@ -10,7 +10,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ENV, ROUTES } from '../functions/shared/names.ts';
+import { ENV, ROUTES } from '../functions/commons/names.ts';
 import type { DeploymentConfig, SessionConfig } from './config.ts';
 
 /** KMS's default cryptographic request quota for RSA keys, per account and region. */

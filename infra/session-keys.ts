@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct, type IDependable } from 'constructs';
-import { ENV } from '../functions/shared/names.ts';
+import { ENV } from '../functions/commons/names.ts';
 
 /** Which keys exist and which one signs (`SessionConfig`). */
 export interface SessionKeysProps {

@@ -1,7 +1,7 @@
+import { KMS } from '../commons/budgets.ts';
 import { LoginError } from '../domain/errors.ts';
 import type { Logger } from '../domain/ports.ts';
 import type { PublicJwk, SessionKeys } from '../domain/session.ts';
-import { KMS } from '../shared/budgets.ts';
 import { AwsCallError, type AwsJsonCall } from './aws-json.ts';
 import { rsaPublicJwk } from './jwk.ts';
 

@@ -1,5 +1,5 @@
+import { SECRETS_MANAGER } from '../commons/budgets.ts';
 import { misconfigured } from '../domain/errors.ts';
-import { SECRETS_MANAGER } from '../shared/budgets.ts';
 import { type AwsCredentials, createAwsJsonClient } from './aws-json.ts';
 
 export { type AwsCredentials, credentialsFromEnv } from './aws-json.ts';

@@ -1,6 +1,6 @@
+import { WECHAT, wechatTotalMs } from '../commons/budgets.ts';
 import { LoginError, type ProblemCode } from '../domain/errors.ts';
 import type { LoginTrace, Session, WechatClient } from '../domain/ports.ts';
-import { WECHAT, wechatTotalMs } from '../shared/budgets.ts';
 import { HttpFailure, type HttpResponse, send } from './http.ts';
 
 export interface WechatClientOptions {

@@ -1,4 +1,4 @@
-import { ROUTES } from '../shared/names.ts';
+import { ROUTES } from '../commons/names.ts';
 import type { AppCredentials } from './apps.ts';
 import type { Session } from './ports.ts';
 

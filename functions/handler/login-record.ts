@@ -1,5 +1,5 @@
+import { METRICS } from '../commons/names.ts';
 import type { Logger, LoginTrace } from '../domain/ports.ts';
-import { METRICS } from '../shared/names.ts';
 import { LOGIN_ROUTE } from './routes.ts';
 
 /** What one request did, for its log line and, for a login, its metrics. */

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ROUTES, routeKey } from '../commons/names.ts';
 import { identityFromClaims } from '../domain/identity.ts';
 import type { Login } from '../domain/login.ts';
 import type { LoginTrace, Session } from '../domain/ports.ts';
 import { discoveryDocument, type SessionKeys, type SignedSession } from '../domain/session.ts';
-import { ROUTES, routeKey } from '../shared/names.ts';
 import { NO_STORE } from './problems.ts';
 import { parseLoginRequest } from './request.ts';
 

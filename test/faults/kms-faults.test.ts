@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { createStaticSource } from '../../functions/adapters/secret-store.ts';
+import { JWKS_FETCH_LIMIT_MS, KMS } from '../../functions/commons/budgets.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
-import { JWKS_FETCH_LIMIT_MS, KMS } from '../../functions/shared/budgets.ts';
 import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
 import { loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';

@@ -8,7 +8,7 @@ import {
   WECHAT,
   wechatTotalMs,
   worstCaseLoginMs,
-} from '../../functions/shared/budgets.ts';
+} from '../../functions/commons/budgets.ts';
 
 describe('the request budgets', () => {
   it('fit the worst login, at the largest WeChat timeout, inside the function timeout', () => {
