@@ -47,60 +47,14 @@ export function renderTable(results: BenchResults): string {
   const bp = pick(results, 'best-practice');
   const tut = pick(results, 'tutorial');
   const n = results.settings.warmInvocations;
-  const warm = (key: 'p50' | 'p99', steady: boolean) => (v: VariantResult) =>
-    (steady ? v.warm?.steady[key] : v.warm?.[key]) ?? Number.NaN;
-  const metrics: [string, (v: VariantResult) => string, ((v: VariantResult) => number)?][] = [
+  const metrics: Row[] = [
     [
       'bundle, raw',
       (v) => `${kib(v.size.raw)}${v.id === 'tutorial' ? ` (${v.size.files} files)` : ''}`,
       (v) => v.size.raw,
     ],
     ['bundle, gzip -9', (v) => kib(v.size.gzip), (v) => v.size.gzip],
-    [
-      `cold start, spawn → first 200, ms (n=${ours.cold.wallMs.n})`,
-      (v) => spreadCell(v.cold.wallMs),
-      (v) => v.cold.wallMs.median,
-    ],
-    [
-      'cold: module import alone, ms',
-      (v) => spreadCell(v.cold.importMs),
-      (v) => v.cold.importMs.median,
-    ],
-    [
-      'cold: first invocation alone, ms',
-      (v) => spreadCell(v.cold.firstInvocationMs),
-      (v) => v.cold.firstInvocationMs.median,
-    ],
-    [
-      'peak RSS after the first invocation, MiB',
-      (v) => v.cold.maxRssMb.median.toFixed(1),
-      (v) => v.cold.maxRssMb.median,
-    ],
-    [
-      `warm p50, ms: the ${n} after the cold one`,
-      (v) => ms(warm('p50', false)(v)),
-      warm('p50', false),
-    ],
-    [
-      `warm p99, ms: the ${n} after the cold one`,
-      (v) => ms(warm('p99', false)(v)),
-      warm('p99', false),
-    ],
-    [
-      `warm p50, ms: the next ${n} (steady state)`,
-      (v) => ms(warm('p50', true)(v)),
-      warm('p50', true),
-    ],
-    [
-      `warm p99, ms: the next ${n} (steady state)`,
-      (v) => ms(warm('p99', true)(v)),
-      warm('p99', true),
-    ],
-    [
-      `peak RSS after ${2 * n} warm invocations, MiB`,
-      (v) => (v.warm?.maxRssMb ?? Number.NaN).toFixed(1),
-      (v) => v.warm?.maxRssMb ?? Number.NaN,
-    ],
+    ...timingRows(results),
     ['Secrets Manager calls per cold start', (v) => String(v.cold.smCallsPerColdStart)],
     [
       `Secrets Manager calls over ${n} warm invocations`,
@@ -209,19 +163,21 @@ export function verdicts(results: BenchResults): string[][] {
 const warmOf = (key: 'p50' | 'p99', steady: boolean) => (v: VariantResult) =>
   (steady ? v.warm?.steady[key] : v.warm?.[key]) ?? Number.NaN;
 
-/** The session path: ours with sessions on against the sessions baseline, and against ours. */
-function sessionsTable(results: BenchResults): string {
-  const on = pick(results, 'ours-sessions');
-  const bp = pick(results, 'best-practice-sessions');
-  const off = pick(results, 'ours');
+/** A table row: its label, the cell of a variant, and the number ratios are taken of. */
+type Row = [string, (v: VariantResult) => string, ((v: VariantResult) => number)?];
+
+/** The cold-start, warm and memory rows both comparison tables share. */
+function timingRows(results: BenchResults): Row[] {
   const n = results.settings.warmInvocations;
-  const counts = (v: VariantResult, op: 'getPublicKey' | 'sign') =>
-    (v.warm?.kms?.[op] ?? []).join(' / ');
-  const metrics: [string, (v: VariantResult) => string, ((v: VariantResult) => number)?][] = [
-    ['bundle, raw', (v) => kib(v.size.raw), (v) => v.size.raw],
-    ['bundle, gzip -9', (v) => kib(v.size.gzip), (v) => v.size.gzip],
+  const cold = results.variants[0]?.cold.wallMs.n ?? 0;
+  const warm = (key: 'p50' | 'p99', steady: boolean, label: string): Row => [
+    `warm ${key}, ms: ${label}`,
+    (v) => ms(warmOf(key, steady)(v)),
+    warmOf(key, steady),
+  ];
+  return [
     [
-      `cold start, spawn → first 200, ms (n=${on.cold.wallMs.n})`,
+      `cold start, spawn → first 200, ms (n=${cold})`,
       (v) => spreadCell(v.cold.wallMs),
       (v) => v.cold.wallMs.median,
     ],
@@ -240,31 +196,30 @@ function sessionsTable(results: BenchResults): string {
       (v) => v.cold.maxRssMb.median.toFixed(1),
       (v) => v.cold.maxRssMb.median,
     ],
-    [
-      `warm p50, ms: the ${n} after the cold one`,
-      (v) => ms(warmOf('p50', false)(v)),
-      warmOf('p50', false),
-    ],
-    [
-      `warm p99, ms: the ${n} after the cold one`,
-      (v) => ms(warmOf('p99', false)(v)),
-      warmOf('p99', false),
-    ],
-    [
-      `warm p50, ms: the next ${n} (steady state)`,
-      (v) => ms(warmOf('p50', true)(v)),
-      warmOf('p50', true),
-    ],
-    [
-      `warm p99, ms: the next ${n} (steady state)`,
-      (v) => ms(warmOf('p99', true)(v)),
-      warmOf('p99', true),
-    ],
+    warm('p50', false, `the ${n} after the cold one`),
+    warm('p99', false, `the ${n} after the cold one`),
+    warm('p50', true, `the next ${n} (steady state)`),
+    warm('p99', true, `the next ${n} (steady state)`),
     [
       `peak RSS after ${2 * n} warm invocations, MiB`,
       (v) => (v.warm?.maxRssMb ?? Number.NaN).toFixed(1),
       (v) => v.warm?.maxRssMb ?? Number.NaN,
     ],
+  ];
+}
+
+/** The session path: ours with sessions on against the sessions baseline, and against ours. */
+function sessionsTable(results: BenchResults): string {
+  const on = pick(results, 'ours-sessions');
+  const bp = pick(results, 'best-practice-sessions');
+  const off = pick(results, 'ours');
+  const n = results.settings.warmInvocations;
+  const counts = (v: VariantResult, op: 'getPublicKey' | 'sign') =>
+    (v.warm?.kms?.[op] ?? []).join(' / ');
+  const metrics: Row[] = [
+    ['bundle, raw', (v) => kib(v.size.raw), (v) => v.size.raw],
+    ['bundle, gzip -9', (v) => kib(v.size.gzip), (v) => v.size.gzip],
+    ...timingRows(results),
     [
       'GetPublicKey calls per cold start: median (most)',
       (v) => (v.cold.kms ? `${v.cold.kms.getPublicKey} (${v.cold.kms.getPublicKeyMax})` : '–'),

@@ -7,18 +7,13 @@
  */
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-
-interface AppCredentials {
-  appId: string;
-  appSecret: string;
-}
+import { exchange, readCode, reply } from './exchange.ts';
 
 const logger = new Logger({ serviceName: 'weapp-openid-best-practice-sessions' });
 const secretId = process.env.WECHAT_SECRET_ID;
@@ -28,7 +23,6 @@ if (!keyId) throw new Error('SESSION_KEY_ID is required');
 const issuer = process.env.SESSION_ISSUER;
 if (!issuer) throw new Error('SESSION_ISSUER is required');
 const ttlSeconds = Number(process.env.SESSION_TTL_SECONDS || 7200);
-const baseUrl = process.env.WECHAT_API_BASE_URL || 'https://api.weixin.qq.com';
 
 const kms = new KMSClient({});
 
@@ -81,54 +75,24 @@ async function signSession(openid: string, appId: string, unionid?: string): Pro
   return `${signingInput}.${Buffer.from(Signature).toString('base64url')}`;
 }
 
-const reply = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  body: JSON.stringify(body),
-});
-
 export const handler = async (
   event: APIGatewayProxyEventV2,
   context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
   logger.addContext(context);
-  const raw = event.isBase64Encoded
-    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
-    : event.body;
-  let code: unknown;
-  try {
-    code = (JSON.parse(raw ?? '') as { code?: unknown }).code;
-  } catch {
-    code = undefined;
-  }
-  if (typeof code !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(code)) {
+  const code = readCode(event);
+  if (code === undefined) {
     logger.info('login', { outcome: 'invalid_request' });
     return reply(400, { code: 'invalid_request' });
   }
-
-  const app = await getSecret<AppCredentials>(secretId, { maxAge: 300, transform: 'json' });
-  if (!app) throw new Error('the secret is empty');
-  const query = new URLSearchParams({
-    appid: app.appId,
-    secret: app.appSecret,
-    js_code: code,
-    grant_type: 'authorization_code',
-  });
-  const response = await fetch(`${baseUrl}/sns/jscode2session?${query}`, {
-    signal: AbortSignal.timeout(3000),
-  });
-  const data = JSON.parse(await response.text()) as {
-    openid?: string;
-    unionid?: string;
-    errcode?: number;
-  };
+  const data = await exchange(secretId, code);
   if (data.errcode || !data.openid) {
     logger.warn('login', { outcome: 'wechat_error', errcode: data.errcode });
     return reply(400, { code: 'wechat_error', errcode: Number(data.errcode) });
   }
   let token: string;
   try {
-    token = await signSession(data.openid, app.appId, data.unionid);
+    token = await signSession(data.openid, data.appId, data.unionid);
   } catch (error) {
     logger.error('login', { outcome: 'session_unavailable', error: error as Error });
     return reply(503, { code: 'session_unavailable' });
