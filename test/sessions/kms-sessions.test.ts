@@ -251,6 +251,15 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
       ['a wrong issuer', () => sign(server, { issuer: 'https://login.example.com' })],
       ['a wrong audience', () => sign(server, { appId: OTHER_APP_ID })],
       [
+        'a genuine signature over an nbf in the future',
+        async () => {
+          const [h, p] = parts();
+          const later = { ...decoded(p), nbf: Math.floor(Date.now() / 1000) + 600 };
+          const { signingInput, signature } = await motoKeys().sign(() => `${h}.${b64(later)}`);
+          return `${signingInput}.${Buffer.from(signature).toString('base64url')}`;
+        },
+      ],
+      [
         'a genuine signature under a header without kid',
         async () => {
           const payload = parts()[1];
