@@ -2,8 +2,6 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type FailureFacts, LoginError, type ProblemCode } from '../domain/errors.ts';
 import { CATALOGUE, type RouteProblemCode } from './catalogue.ts';
 
-export type { RouteProblemCode };
-
 /** Every answer that is about one user or one request. */
 export const NO_STORE = 'no-store';
 
