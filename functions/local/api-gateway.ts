@@ -36,9 +36,11 @@ export function toEvent(
   claims?: Record<string, string>,
 ): ApiEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
+  // API Gateway joins repeated headers with commas. Node keeps only the first of some
+  // (Referer, Authorization, Host…), so read every value.
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values !== undefined) headers[name] = values.join(',');
   }
   const binary = body.length > 0 && !TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
   const now = new Date();

@@ -32,6 +32,23 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/**
+ * Node's defaults hold a slow client's socket for up to 5 minutes; a login's request is a few
+ * hundred bytes, so the headers get 5 s and the whole request 10 s, checked every second.
+ */
+export const LOCAL_TIMEOUTS = { headersMs: 5_000, requestMs: 10_000, checkEveryMs: 1_000 } as const;
+
+const SERVER_OPTIONS: http.ServerOptions = {
+  headersTimeout: LOCAL_TIMEOUTS.headersMs,
+  requestTimeout: LOCAL_TIMEOUTS.requestMs,
+  connectionsCheckingInterval: LOCAL_TIMEOUTS.checkEveryMs,
+};
+
+/** The request target's path, or undefined when it is not a URL (`GET http://%zz/`). */
+function pathOf(target: string | undefined): string | undefined {
+  return URL.parse(target ?? '/', 'http://localhost')?.pathname;
+}
+
 /** The routes served, by path: the methods each takes. With sessions off, only the login. */
 function methodsByPath(sessions: boolean): ReadonlyMap<string, readonly string[]> {
   const methods = new Map<string, string[]>();
@@ -54,64 +71,96 @@ export async function startLocalServer(
         authorize?: LocalAuthorizer;
       }
     | undefined;
-  const server = http.createServer(async (req, res) => {
-    const requestId = newRequestId();
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    try {
-      const methods = routes?.methods.get(path);
-      if (methods === undefined || routes === undefined) {
-        req.resume();
-        return writeResult(
-          res,
-          problemResponse(
-            'not_found',
-            requestId,
-            {},
-            `There is nothing at ${path}: POST to /openid.`,
-          ),
-          requestId,
-        );
-      }
-      if (!methods.includes(req.method ?? '')) {
-        req.resume();
-        const result = problemResponse(
-          'method_not_allowed',
+  /** Answers one request; every failure, however malformed the request, ends in `failed`. */
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse, requestId: string) {
+    const path = pathOf(req.url);
+    if (path === undefined) {
+      req.resume();
+      return writeResult(
+        res,
+        problemResponse('invalid_request', requestId, {}, 'The request target is not a URL path.'),
+        requestId,
+      );
+    }
+    const methods = routes?.methods.get(path);
+    if (methods === undefined || routes === undefined) {
+      req.resume();
+      return writeResult(
+        res,
+        problemResponse(
+          'not_found',
           requestId,
           {},
-          `Use ${methods.join(' or ')} for ${path}, not ${req.method}.`,
-        );
-        return writeResult(
-          res,
-          { ...result, headers: { ...result.headers, allow: methods.join(', ') } },
-          requestId,
-        );
+          `There is nothing at ${path}: POST to /openid.`,
+        ),
+        requestId,
+      );
+    }
+    if (!methods.includes(req.method ?? '')) {
+      req.resume();
+      const result = problemResponse(
+        'method_not_allowed',
+        requestId,
+        {},
+        `Use ${methods.join(' or ')} for ${path}, not ${req.method}.`,
+      );
+      return writeResult(
+        res,
+        { ...result, headers: { ...result.headers, allow: methods.join(', ') } },
+        requestId,
+      );
+    }
+    const body = await readBody(req);
+    const key = `${req.method} ${path}`;
+    let claims: Record<string, string> | undefined;
+    if (key === routeKey(ROUTES.me) && routes.authorize) {
+      try {
+        claims = await routes.authorize(req.headersDistinct.authorization?.join(','));
+      } catch {
+        // As API Gateway: 401 before the function runs, with no word on what was wrong.
+        return writeResult(res, problemResponse('unauthorized', requestId), requestId);
       }
-      const body = await readBody(req);
-      const key = `${req.method} ${path}`;
-      let claims: Record<string, string> | undefined;
-      if (key === routeKey(ROUTES.me) && routes.authorize) {
-        try {
-          claims = await routes.authorize(req.headers.authorization);
-        } catch {
-          // As API Gateway: 401 before the function runs, with no word on what was wrong.
-          return writeResult(res, problemResponse('unauthorized', requestId), requestId);
-        }
+    }
+    const event = toEvent(req, body, requestId, key, claims);
+    writeResult(res, await routes.handler(event), requestId);
+  }
+
+  function failed(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    requestId: string,
+    error: unknown,
+  ) {
+    try {
+      // A client that hung up mid-request is not a failure of ours.
+      if (req.readableAborted || res.destroyed) {
+        log.info('the client went away before its answer', { requestId });
+        return;
       }
-      writeResult(res, await routes.handler(toEvent(req, body, requestId, key, claims)), requestId);
-    } catch (error) {
       log.error('local server failed to answer', { requestId, error });
-      if (!res.headersSent)
+      if (res.headersSent) res.destroy();
+      else
         writeResult(
           res,
           problemResponse('internal_error', requestId, {}, 'The local server failed.'),
           requestId,
         );
+    } catch {
+      res.destroy();
     }
+  }
+
+  const server = http.createServer(SERVER_OPTIONS, (req, res) => {
+    const requestId = newRequestId();
+    answer(req, res, requestId).catch((error: unknown) => failed(req, res, requestId, error));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, host, resolve);
   });
+  // Past listen, a server error (such as running out of file descriptors on accept) must not
+  // stop the process: the connection it concerns is lost, the server goes on.
+  server.on('error', (error) => log.error('local server error', { error }));
   const { port } = server.address() as AddressInfo;
   // The port is known only now (PORT=0 picks a free one), and with it the default issuer.
   const localIssuer = `http://localhost:${port}`;

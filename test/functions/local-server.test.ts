@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, OPENID, referer, singleAppSecret } from '../../harness/fixtures.ts';
@@ -150,6 +151,25 @@ describe('npm start with no credentials (sandbox mode)', () => {
     expect(server.lines).toContainEqual(
       expect.objectContaining({ requestId, outcome: 'invalid_request' }),
     );
+  });
+
+  it('lives on after a request target that is not a URL, which it answers 400', async () => {
+    const { port } = new URL(server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET http://%zz/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await post(server.url, { code: 'after-a-bad-target' })).status).toBe(200);
   });
 
   it('answers an unknown path with 404 not_found', async () => {
