@@ -41,7 +41,9 @@ describe('the local server facing malformed and hostile clients', () => {
   const requestIdOf = (answer: string) => /apigw-requestid: (\S+)/i.exec(answer)?.[1] ?? '';
 
   it('answers a request target that is not a URL with 400, and goes on serving', async () => {
-    const { answer } = await raw('GET http://%zz/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const { answer } = await raw(
+      'GET http://%zz/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
 
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(answer).toMatch(/"code":"invalid_request"/);
