@@ -8,7 +8,9 @@ export type FaultMode =
   | 'hang'
   | 'error500'
   /** Answer HTTP 400 with this AWS error type, as the service does (`ThrottlingException`). */
-  | { readonly awsError: string };
+  | { readonly awsError: string }
+  /** Answer HTTP 200 with this body, as a proxy in the way would (an HTML page, a cut-off body). */
+  | { readonly ok200: string };
 
 /**
  * A loopback HTTP proxy in front of a real service (moto_server) that counts the calls per
@@ -38,6 +40,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const { mode } = proxy;
     if (typeof mode === 'object') {
       req.resume();
+      if ('ok200' in mode) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(mode.ok200);
+        return;
+      }
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ __type: mode.awsError, message: 'injected' }));
       return;

@@ -84,7 +84,14 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
       timeoutMs: Math.max(1, Math.min(options.callMs, deadline - performance.now())),
     });
     const parsed = parseJson(response.body);
-    if (response.status === 200 && parsed) return parsed;
+    if (response.status === 200) {
+      if (parsed) return parsed;
+      // A proxy's error page or a body cut off on the way: the service's answer never arrived.
+      throw new AwsCallError(
+        `${options.label} answered HTTP 200 with a body that is not its JSON`,
+        true,
+      );
+    }
     const type = errorType(parsed, response.status);
     const retryable =
       response.status >= 500 || response.status === 429 || /Throttl|LimitExceeded/.test(type);

@@ -1,6 +1,6 @@
 import { SECRETS_MANAGER } from '../commons/budgets.ts';
 import { misconfigured } from '../domain/errors.ts';
-import { type AwsCredentials, createAwsJsonClient } from './aws-json.ts';
+import { AwsCallError, type AwsCredentials, createAwsJsonClient } from './aws-json.ts';
 
 export { type AwsCredentials, credentialsFromEnv } from './aws-json.ts';
 
@@ -35,10 +35,15 @@ export function createSecretsManagerReader(options: SecretsManagerOptions): Secr
     attempts: options.maxAttempts ?? SECRETS_MANAGER.attempts,
   });
   return async (secretId) => {
-    const { SecretString: value } = await call('GetSecretValue', { SecretId: secretId });
-    if (typeof value !== 'string') {
-      throw misconfigured('the secret has no SecretString (is it a binary secret?)');
+    const answer = await call('GetSecretValue', { SecretId: secretId });
+    if (typeof answer.SecretString === 'string') return answer.SecretString;
+    if (answer.SecretBinary !== undefined) {
+      throw misconfigured('the secret is binary: store its value as SecretString');
     }
-    return value;
+    // Not an answer GetSecretValue gives: the read failed, whatever sent it.
+    throw new AwsCallError(
+      'Secrets Manager answered HTTP 200 with neither SecretString nor SecretBinary',
+      false,
+    );
   };
 }

@@ -151,6 +151,34 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
       expect(secrets.count('GetSecretValue')).toBe(1);
     }, 30_000);
 
+    it.each([
+      ['an HTML page', '<html><body>502 Bad Gateway</body></html>'],
+      ['a cut-off body', '{"ARN":"arn:aws:secretsmanager:us-east-1:1:secret:x","SecretStr'],
+      ['a JSON object that is not its answer', '{"message":"ok"}'],
+    ])(
+      'answering 200 with %s: an outage, so the last good value serves, else 503',
+      async (_name, body) => {
+        const warm = await coldFunction(await newSecret(), 1);
+        expect((await login(warm)).status).toBe(200);
+        secrets.mode = { ok200: body };
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+
+        const stale = await login(warm);
+
+        expect(stale.status).toBe(200);
+        expect(logLines(warm)).toContainEqual(
+          expect.objectContaining({ level: 'WARN', reason: expect.stringMatching(/HTTP 200 with/) }),
+        );
+
+        const cold = await coldFunction(await newSecret());
+        const down = await login(cold);
+
+        expect(down.status).toBe(503);
+        expect(down.body).toMatchObject({ code: 'secret_unavailable' });
+      },
+      30_000,
+    );
+
     it('the secret deleted: 503 secret_unavailable when nothing is cached, then recovers when it is back', async () => {
       const name = await newSecret();
       await moto.deleteSecret(name);

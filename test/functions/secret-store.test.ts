@@ -161,9 +161,7 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
     let value: Promise<string> = Promise.resolve(singleAppSecret());
     const source = createSecretStore({ read: () => value, ttlMs: 1000, log, now: () => clock });
     await source.get();
-    value = Promise.reject(
-      misconfigured('the secret has no SecretString (is it a binary secret?)'),
-    );
+    value = Promise.reject(misconfigured('the secret is binary: store its value as SecretString'));
     clock += 1000;
 
     await expect(source.get()).rejects.toMatchObject({ code: 'misconfigured' });

@@ -11,7 +11,8 @@ interface Seen {
   headers: http.IncomingHttpHeaders;
   body: string;
 }
-type Answer = { status: number; body: unknown } | 'hang';
+/** A JSON answer, a raw one (as a proxy in the way would give), or none. */
+type Answer = { status: number; body: unknown } | { status: number; raw: string } | 'hang';
 
 let server: http.Server;
 let url: URL;
@@ -25,9 +26,12 @@ beforeAll(async () => {
     seen.push({ headers: req.headers, body });
     const answer = answers.shift() ?? { status: 200, body: { SecretString: 'value' } };
     if (answer === 'hang') return;
-    res
-      .writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' })
-      .end(JSON.stringify(answer.body));
+    if ('raw' in answer)
+      res.writeHead(answer.status, { 'content-type': 'text/html' }).end(answer.raw);
+    else
+      res
+        .writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1' })
+        .end(JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -97,12 +101,38 @@ describe('GetSecretValue', () => {
     },
   );
 
+  it.each([
+    ['an HTML page', { status: 200, raw: '<html><body>Proxy error</body></html>' }],
+    [
+      'a truncated body',
+      { status: 200, raw: '{"ARN":"arn:aws:secretsmanager:ap-east-1:1:secret:x","Secr' },
+    ],
+    ['JSON that is not an object', { status: 200, raw: 'null' }],
+  ])(
+    'treats HTTP 200 with %s as a failed read, retried, not as a bad secret',
+    async (_name, answer) => {
+      answers = [answer, answer, answer];
+
+      const read = reader()('weapp/app');
+
+      await expect(read).rejects.toBeInstanceOf(AwsCallError);
+      await expect(read).rejects.toThrow(/HTTP 200/);
+      expect(seen).toHaveLength(3);
+    },
+  );
+
+  it('treats HTTP 200 with an object that holds no secret as a failed read', async () => {
+    answers = [{ status: 200, body: { message: 'ok' } }];
+
+    await expect(reader()('weapp/app')).rejects.toBeInstanceOf(AwsCallError);
+  });
+
   it('rejects a binary secret as misconfigured, without retrying', async () => {
     answers = [{ status: 200, body: { SecretBinary: 'AAAA' } }];
 
     await expect(reader()('weapp/app')).rejects.toMatchObject({
       code: 'misconfigured',
-      facts: expect.objectContaining({ reason: expect.stringMatching(/SecretString/) }),
+      facts: expect.objectContaining({ reason: expect.stringMatching(/binary/) }),
     });
     expect(seen).toHaveLength(1);
   });
