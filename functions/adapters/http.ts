@@ -65,45 +65,82 @@ type Pool = (typeof pools)['http:'];
 /** The protocol's pool, without the idle connections that may have gone stale. */
 function poolFor(protocol: string): Pool {
   const pool = protocol === 'https:' ? pools['https:'] : pools['http:'];
-  if (Date.now() - pool.lastUsed > MAX_IDLE_MS) {
-    for (const sockets of Object.values(pool.agent.freeSockets)) {
-      for (const socket of sockets ?? []) socket.destroy();
-    }
-  }
+  if (Date.now() - pool.lastUsed > MAX_IDLE_MS) dropIdle(pool);
   pool.lastUsed = Date.now();
   return pool;
 }
 
-/** Sends one HTTP request with node:http(s), which loads faster than fetch on a cold start. */
-export function send(request: HttpRequest): Promise<HttpResponse> {
+function dropIdle(pool: Pool): void {
+  for (const sockets of Object.values(pool.agent.freeSockets)) {
+    for (const socket of sockets ?? []) socket.destroy();
+  }
+}
+
+/**
+ * Sends one HTTP request with node:http(s), which loads faster than fetch on a cold start.
+ *
+ * A kept-alive connection the server closed while this environment was frozen (or in the
+ * same turn of the event loop as the request is written) fails the request before any
+ * answer, with the server's close already received. The peer had closed it before the
+ * request arrived, so the request never reached the application: that one case is retried
+ * once, on a fresh connection, within the same deadline. Every other failure is the
+ * caller's to judge.
+ */
+export async function send(request: HttpRequest): Promise<HttpResponse> {
+  const pool = poolFor(request.url.protocol);
+  const deadline = performance.now() + request.timeoutMs;
+  try {
+    const first = await exchange(request, pool.agent, deadline, true);
+    if (first !== 'stale') return first;
+    // The other idle connections went through the same freeze: none of them is trusted.
+    dropIdle(pool);
+    return (await exchange(request, pool.agent, deadline, false)) as HttpResponse;
+  } finally {
+    pool.lastUsed = Date.now();
+  }
+}
+
+/** Errors of a write to a connection the peer had already closed. */
+const CLOSED_BY_PEER: ReadonlySet<string | undefined> = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * One request on one connection. With `staleOk`, a reset of a reused connection before any
+ * answer resolves `'stale'` instead of failing.
+ */
+function exchange(
+  request: HttpRequest,
+  agent: Pool['agent'],
+  deadline: number,
+  staleOk: boolean,
+): Promise<HttpResponse | 'stale'> {
   const { url } = request;
   const transport = url.protocol === 'https:' ? https : http;
-  const pool = poolFor(url.protocol);
   const maxBodyBytes = request.maxBodyBytes ?? 1 << 20;
+  const timeoutMs = Math.max(1, deadline - performance.now());
 
-  return new Promise<HttpResponse>((resolve, reject) => {
+  return new Promise<HttpResponse | 'stale'>((resolve, reject) => {
     let sent = false;
+    let answered = false;
     let settled = false;
-    const finish = (error: HttpFailure | undefined, response?: HttpResponse) => {
+    const finish = (error: HttpFailure | undefined, response?: HttpResponse | 'stale') => {
       if (settled) return;
       settled = true;
-      pool.lastUsed = Date.now();
       clearTimeout(timer);
       clearTimeout(connectTimer);
       if (error) {
         req.destroy();
         reject(error);
-      } else resolve(response as HttpResponse);
+      } else resolve(response as HttpResponse | 'stale');
     };
 
     const req = transport.request(url, {
       method: request.method,
       headers: request.headers,
-      agent: pool.agent,
+      agent,
     });
-    const timer = setTimeout(() => finish(new HttpFailure('timeout', sent)), request.timeoutMs);
+    const timer = setTimeout(() => finish(new HttpFailure('timeout', sent)), timeoutMs);
     const connectTimer =
-      request.connectTimeoutMs === undefined || request.connectTimeoutMs >= request.timeoutMs
+      request.connectTimeoutMs === undefined || request.connectTimeoutMs >= timeoutMs
         ? undefined
         : setTimeout(() => {
             if (!sent) finish(new HttpFailure('timeout', false, 'ECONNECTTIMEOUT'));
@@ -117,10 +154,16 @@ export function send(request: HttpRequest): Promise<HttpResponse> {
           sent = true;
         });
     });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      finish(new HttpFailure('network', sent, error.code, error)),
-    );
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // The peer's close (its FIN) came before any answer: it had closed the connection before
+      // it could read this request. A reset without it (RST) may follow a request it read.
+      const closedBefore = req.reusedSocket && !answered && req.socket?.readableEnded === true;
+      if (staleOk && closedBefore && CLOSED_BY_PEER.has(error.code)) {
+        finish(undefined, 'stale');
+      } else finish(new HttpFailure('network', sent, error.code, error));
+    });
     req.on('response', (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {

@@ -167,7 +167,10 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
 
         expect(stale.status).toBe(200);
         expect(logLines(warm)).toContainEqual(
-          expect.objectContaining({ level: 'WARN', reason: expect.stringMatching(/HTTP 200 with/) }),
+          expect.objectContaining({
+            level: 'WARN',
+            reason: expect.stringMatching(/HTTP 200 with/),
+          }),
         );
 
         const cold = await coldFunction(await newSecret());
