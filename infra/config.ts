@@ -20,6 +20,11 @@ export interface DeploymentConfig {
   /** Custom domain (e.g. `login.example.com`); needs `certificateArn` in the same region. */
   readonly domainName?: string;
   readonly certificateArn?: string;
+  /**
+   * Keep the API's own `execute-api` endpoint answering beside the custom domain; by default a
+   * custom domain turns it off, so the domain is the only way in. Only with `domainName`.
+   */
+  readonly keepExecuteApiEndpoint: boolean;
   /** Alarm notifications go to this address (the recipient must confirm the subscription). */
   readonly alarmEmail?: string;
   /** Passed through to the function when set (README, "Configuration"). */
@@ -84,6 +89,7 @@ export function readConfig(node: Node): DeploymentConfig {
     throttleBurstLimit: whole(node, 'throttleBurstLimit', 1, 5_000) ?? DEFAULT_THROTTLE.burstLimit,
     domainName: text(node, 'domainName'),
     certificateArn: text(node, 'certificateArn'),
+    keepExecuteApiEndpoint: flag(node, 'keepExecuteApiEndpoint'),
     alarmEmail: text(node, 'alarmEmail'),
     wechatApiBaseUrl: text(node, 'wechatApiBaseUrl'),
     wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, WECHAT.maxTimeoutMs),
@@ -95,6 +101,11 @@ export function readConfig(node: Node): DeploymentConfig {
   }
   if (Boolean(config.domainName) !== Boolean(config.certificateArn)) {
     throw new ConfigError('domainName and certificateArn go together: give both or neither.');
+  }
+  if (!config.domainName && isGiven(node.tryGetContext('keepExecuteApiEndpoint'))) {
+    throw new ConfigError(
+      'Context keepExecuteApiEndpoint needs domainName: without a custom domain the execute-api endpoint is the only one and always stays on.',
+    );
   }
   return config;
 }

@@ -25,9 +25,18 @@ export interface LoginApiProps {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  readonly customDomain?: LoginApiCustomDomain;
   /** The session routes, when sessions are on. */
   readonly sessions?: LoginApiSessions;
+}
+
+/** The custom domain's part of {@link LoginApiProps}. */
+export interface LoginApiCustomDomain {
+  readonly domainName: string;
+  /** An ACM certificate for `domainName` in the stack's region. */
+  readonly certificateArn: string;
+  /** Keep the `execute-api` endpoint answering too; by default the domain is the only way in. */
+  readonly keepExecuteApiEndpoint?: boolean;
 }
 
 /** The session routes' part of {@link LoginApiProps}. */
@@ -47,9 +56,10 @@ const ME_PATH = ROUTES.me.path;
 
 /**
  * `POST /openid` on an HTTP API: one throttled `$default` stage with JSON access logs, and
- * optionally a custom domain mapped to it. With sessions, also the discovery document and the
- * JWKS (public), and `GET /me` behind the JWT authorizer when AppIDs are given. Nothing else is
- * routed; API Gateway itself answers 404 for other paths and methods.
+ * optionally a custom domain mapped to it, which then turns the `execute-api` endpoint off
+ * unless told to keep it. With sessions, also the discovery document and the JWKS (public),
+ * and `GET /me` behind the JWT authorizer when AppIDs are given. Nothing else is routed; API
+ * Gateway itself answers 404 for other paths and methods.
  */
 export class LoginApi extends Construct {
   readonly api: HttpApi;
@@ -75,10 +85,15 @@ export class LoginApi extends Construct {
 
   constructor(scope: Construct, id: string, props: LoginApiProps) {
     super(scope, id);
+    const { customDomain } = props;
     const api = new HttpApi(this, 'Api', {
       description: 'weapp-openid: WeChat mini program login (code -> openid)',
       // HttpApiProps cannot give the built-in stage throttling or access logs: ours is below.
       createDefaultStage: false,
+      // A mini program may only call its registered domain, so with one the execute-api host is
+      // a second door that bypasses whatever stands in front of the domain. Without a domain it
+      // is the only door, and the property stays out of the template.
+      disableExecuteApiEndpoint: customDomain ? !customDomain.keepExecuteApiEndpoint : undefined,
     });
     this.api = api;
     // A JWT authorizer whose discovery fetch fails is otherwise dropped with a warning while
@@ -113,7 +128,6 @@ export class LoginApi extends Construct {
     });
     this.issuerPath.push(this.stage);
 
-    const { customDomain } = props;
     if (customDomain) {
       const certificate = Certificate.fromCertificateArn(
         this,

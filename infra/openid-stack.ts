@@ -85,7 +85,11 @@ export class OpenidStack extends Stack {
       logRemovalPolicy,
       customDomain:
         config.domainName && config.certificateArn
-          ? { domainName: config.domainName, certificateArn: config.certificateArn }
+          ? {
+              domainName: config.domainName,
+              certificateArn: config.certificateArn,
+              keepExecuteApiEndpoint: config.keepExecuteApiEndpoint,
+            }
           : undefined,
       sessions,
     });

@@ -5,6 +5,11 @@ import { ConfigError, readConfig } from '../../infra/config.ts';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
+const DOMAIN = {
+  domainName: 'login.example.com',
+  certificateArn: 'arn:aws:acm:x:1:certificate/a',
+};
+
 /** `n` distinct well-formed AppIDs. */
 const appIdList = (n: number) =>
   Array.from({ length: n }, (_, i) => `wx${i.toString(16).padStart(16, '0')}`);
@@ -24,6 +29,7 @@ describe('readConfig', () => {
       throttleBurstLimit: 100,
       domainName: undefined,
       certificateArn: undefined,
+      keepExecuteApiEndpoint: false,
       alarmEmail: undefined,
       wechatApiBaseUrl: undefined,
       wechatTimeoutMs: undefined,
@@ -53,6 +59,9 @@ describe('readConfig', () => {
     [{ throttleBurstLimit: '0' }, /throttleBurstLimit must be a whole number/],
     [{ wechatTimeoutMs: '6000' }, /wechatTimeoutMs must be a whole number from 1 to 5000/],
     [{ destroyLogsOnDelete: 'yes' }, /destroyLogsOnDelete must be true or false/],
+    [{ ...DOMAIN, keepExecuteApiEndpoint: 'yes' }, /keepExecuteApiEndpoint must be true or false/],
+    [{ keepExecuteApiEndpoint: 'true' }, /keepExecuteApiEndpoint needs domainName/],
+    [{ keepExecuteApiEndpoint: false }, /keepExecuteApiEndpoint needs domainName/],
     [{ alarmEmail: 42 }, /alarmEmail must be a string/],
     [{ sessions: 'no' }, /sessions must be true or false/],
     [{ appIds: 'wx0123456789abcde' }, /appIds must be AppIDs.*"wx0123456789abcde"/],
@@ -88,6 +97,18 @@ describe('readConfig', () => {
     // Assess
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
+  });
+
+  it('keeps the execute-api endpoint beside a custom domain with keepExecuteApiEndpoint=true, from -c or cdk.json', () => {
+    // Prepare / Act
+    const fromCli = configOf({ ...DOMAIN, keepExecuteApiEndpoint: 'true' });
+    const fromJson = configOf({ ...DOMAIN, keepExecuteApiEndpoint: true });
+    const unsaid = configOf(DOMAIN);
+
+    // Assess
+    expect(fromCli.keepExecuteApiEndpoint).toBe(true);
+    expect(fromJson.keepExecuteApiEndpoint).toBe(true);
+    expect(unsaid.keepExecuteApiEndpoint).toBe(false);
   });
 
   it('turns sessions off with sessions=false, from -c or cdk.json', () => {

@@ -413,6 +413,27 @@ describe('the custom domain', () => {
     });
   });
 
+  it('turns the execute-api endpoint off, so that the domain is the only way in', () => {
+    // Prepare / Act
+    const { template, json } = synth(DOMAIN_CONTEXT);
+    const outputs = JSON.stringify(json.Outputs);
+
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+    expect(outputs).not.toContain('execute-api');
+    expect(outputs).not.toContain('ApiEndpoint');
+  });
+
+  it('leaves the execute-api endpoint on with keepExecuteApiEndpoint=true, the domain still the endpoint and issuer', () => {
+    // Prepare / Act
+    const { template } = synth({ ...DOMAIN_CONTEXT, keepExecuteApiEndpoint: 'true' });
+
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+    template.hasOutput('EndpointUrl', { Value: 'https://login.example.com/openid' });
+    template.hasOutput('Issuer', { Value: 'https://login.example.com' });
+  });
+
   it('is absent unless configured', () => {
     // Prepare / Act
     const { template } = synth();
@@ -421,6 +442,16 @@ describe('the custom domain', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
     template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 0);
     expect(Object.keys(template.findOutputs('CustomDomainTarget'))).toHaveLength(0);
+  });
+
+  it('leaves the execute-api endpoint on when there is none, as the only way in', () => {
+    // Prepare / Act
+    const { template } = synth();
+
+    // Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      DisableExecuteApiEndpoint: Match.absent(),
+    });
   });
 });
 
