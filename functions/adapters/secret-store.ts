@@ -9,8 +9,16 @@ export interface SecretStoreOptions {
   readonly log: Logger;
   /** While Secrets Manager fails, the last good value is served and the next read waits this long. */
   readonly staleRetryMs?: number;
+  /** Reads outside the TTL (a forced re-read, or again after an unusable value) at most this often. */
+  readonly forcedReadEveryMs?: number;
   readonly now?: () => number;
 }
+
+/**
+ * A misconfigured deployment under traffic would otherwise read the secret on every request:
+ * each WeChat 40125 forces a re-read, and so does each request after an unusable value.
+ */
+export const FORCED_READ_EVERY_MS = 5000;
 
 interface Cached {
   readonly registry: AppRegistry;
@@ -22,13 +30,27 @@ interface Cached {
 /**
  * Caches the parsed secret per execution environment. Concurrent callers share one read;
  * when a read fails after the TTL, the last good value keeps serving, with a warning each
- * time; a malformed value is never cached, so a fixed secret takes effect on the next request.
+ * time. A read outside the TTL (after WeChat rejected the credentials, or after the value
+ * turned out unusable) happens at once the first time, then at most once per
+ * `forcedReadEveryMs`: meanwhile the same answer stands, so a fixed secret takes effect
+ * within that interval.
  */
 export function createSecretStore(options: SecretStoreOptions): CredentialSource {
   const now = options.now ?? Date.now;
   const staleRetryMs = options.staleRetryMs ?? Math.min(options.ttlMs, 30_000);
+  const forcedReadEveryMs = options.forcedReadEveryMs ?? FORCED_READ_EVERY_MS;
   let cached: Cached | undefined;
   let inflight: Promise<AppRegistry> | undefined;
+  /** Why the last read's value could not be used, until a read gives a usable one. */
+  let unusable: LoginError | undefined;
+  let lastForcedRead = Number.NEGATIVE_INFINITY;
+
+  /** Whether a read outside the TTL may go out now; if so, it counts as the interval's read. */
+  const mayForceRead = (): boolean => {
+    if (now() - lastForcedRead < forcedReadEveryMs) return false;
+    lastForcedRead = now();
+    return true;
+  };
 
   const load = (): Promise<AppRegistry> => {
     inflight ??= readAndParse().finally(() => {
@@ -52,7 +74,7 @@ export function createSecretStore(options: SecretStoreOptions): CredentialSource
       raw = await options.read();
     } catch (error) {
       // A value that is there but unusable is the operator's to fix, not an outage.
-      if (error instanceof LoginError) throw error;
+      if (error instanceof LoginError) throw remember(error);
       const reason = error instanceof Error ? error.message : String(error);
       if (cached) {
         // Retry later, not on every request: an outage must not add its full retry budget to each login.
@@ -65,14 +87,33 @@ export function createSecretStore(options: SecretStoreOptions): CredentialSource
       }
       throw new LoginError('secret_unavailable', { cause: error, reason });
     }
-    const registry = parseSecretValue(raw);
+    let registry: AppRegistry;
+    try {
+      registry = parseSecretValue(raw);
+    } catch (error) {
+      throw remember(error);
+    }
+    unusable = undefined;
     cached = { registry, expiresAt: now() + options.ttlMs };
     return registry;
   }
 
+  function remember(error: unknown): unknown {
+    if (error instanceof LoginError) unusable = error;
+    return error;
+  }
+
   return {
-    get: () => (cached && now() < cached.expiresAt ? Promise.resolve(serve(cached)) : load()),
-    refresh: load,
+    get: () => {
+      if (cached && now() < cached.expiresAt) return Promise.resolve(serve(cached));
+      if (unusable && !inflight && !mayForceRead()) return Promise.reject(unusable);
+      return load();
+    },
+    refresh: () => {
+      if (inflight || mayForceRead()) return load();
+      if (unusable) return Promise.reject(unusable);
+      return cached ? Promise.resolve(serve(cached)) : load();
+    },
   };
 }
 

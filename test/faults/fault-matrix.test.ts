@@ -214,6 +214,30 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
       expect(wechat.calls.map((call) => call.secret)).toEqual([APP_SECRET, ROTATED_APP_SECRET]);
       expect(secrets.count('GetSecretValue')).toBe(1);
     });
+    it('a malformed secret under traffic: 20 sequential logins read it twice in all', async () => {
+      const lambda = await coldFunction(await newSecret('{"appId": "wx4f4bc4dec97d474b"'));
+
+      const answers = [];
+      for (let request = 0; request < 20; request++) answers.push(await login(lambda));
+
+      expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(500));
+      expect(answers[19]?.body).toMatchObject({ code: 'misconfigured' });
+      // The read at start-up, and one forced re-read; the next waits FORCED_READ_EVERY_MS.
+      expect(secrets.count('GetSecretValue')).toBe(2);
+      expect(wechat.calls).toHaveLength(0);
+    });
+
+    it('a secret WeChat rejects (40125) under traffic: 20 sequential logins read it twice in all', async () => {
+      const lambda = await coldFunction(await newSecret());
+      wechat.fallback = errcode(40125, 'invalid appsecret');
+
+      const answers = [];
+      for (let request = 0; request < 20; request++) answers.push(await login(lambda));
+
+      expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(500));
+      expect(secrets.count('GetSecretValue')).toBe(2);
+      expect(wechat.calls).toHaveLength(20);
+    });
   });
 
   describe('WeChat', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FORCED_READ_EVERY_MS } from '../../functions/adapters/secret-store.ts';
 import { loginEvent as event, json } from '../../harness/events.ts';
 import { errcode, ok, type Reply } from '../../harness/fake-wechat.ts';
 import {
@@ -23,6 +24,8 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 beforeEach(() => {
+  // Each test is a moment of its own, past the previous one's forced re-read.
+  app.later(FORCED_READ_EVERY_MS);
   app.wechat.reset();
   app.secret.value = singleAppSecret();
   app.secret.reads = 0;

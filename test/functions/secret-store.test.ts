@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
-import { createSecretStore } from '../../functions/adapters/secret-store.ts';
+import { createSecretStore, FORCED_READ_EVERY_MS } from '../../functions/adapters/secret-store.ts';
 import {
   createSecretsManagerReader,
   credentialsFromEnv,
@@ -215,5 +215,75 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
     });
     await moto.putSecret(id, singleAppSecret());
     expect(secretOf(await source.get())).toBe(APP_SECRET);
+  });
+});
+
+describe('reads outside the TTL, for a secret that does not work', () => {
+  const silent = createLogger({}, () => {});
+  let clock = 0;
+  let reads = 0;
+  let value = '';
+  beforeEach(() => {
+    clock = 0;
+    reads = 0;
+  });
+  const storeOf = (initial: string) => {
+    value = initial;
+    return createSecretStore({
+      read: () => {
+        reads++;
+        return Promise.resolve(value);
+      },
+      ttlMs: 300_000,
+      log: silent,
+      now: () => clock,
+    });
+  };
+
+  it('reads a malformed secret again at once, then at most once per interval', async () => {
+    const source = storeOf('{"appId": "wx4f4bc4dec97d474b"');
+
+    for (let request = 0; request < 20; request++) {
+      await expect(source.get()).rejects.toMatchObject({ code: 'misconfigured' });
+    }
+    expect(reads).toBe(2);
+
+    clock += FORCED_READ_EVERY_MS;
+    await expect(source.get()).rejects.toMatchObject({ code: 'misconfigured' });
+    expect(reads).toBe(3);
+  });
+
+  it('takes a fixed secret within one interval', async () => {
+    const source = storeOf('not json');
+    await source.get().catch(() => undefined);
+    await source.get().catch(() => undefined);
+    value = singleAppSecret();
+
+    await expect(source.get()).rejects.toMatchObject({ code: 'misconfigured' });
+    clock += FORCED_READ_EVERY_MS;
+
+    expect((await source.get()).kind).toBe('apps');
+  });
+
+  it('answers forced re-reads after a rejected secret at once, then from the cache within the interval', async () => {
+    const source = storeOf(singleAppSecret());
+    await source.get();
+
+    for (let request = 0; request < 20; request++) await source.refresh();
+    expect(reads).toBe(2);
+
+    clock += FORCED_READ_EVERY_MS;
+    await source.refresh();
+    expect(reads).toBe(3);
+  });
+
+  it('still picks up a rotation on the first forced re-read', async () => {
+    const source = storeOf(singleAppSecret());
+    await source.get();
+    value = singleAppSecret(ROTATED_APP_SECRET);
+
+    const registry = await source.refresh();
+
+    expect(registry.kind === 'apps' && registry.apps.get(APP_ID)).toBe(ROTATED_APP_SECRET);
   });
 });

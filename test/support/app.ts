@@ -22,6 +22,8 @@ export interface TestApp {
   /** Every log line as written, for leak checks on the exact text. */
   readonly written: string[];
   readonly handler: ApiHandler;
+  /** Moves the secret cache's clock on, e.g. past the forced re-read interval between tests. */
+  later(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const wechat = options.wechat ?? (await startFakeWechat());
   const secret: TestSecret = { value: singleAppSecret(), reads: 0 };
+  let offsetMs = 0;
   const lines: Record<string, unknown>[] = [];
   const written: string[] = [];
   const log = createLogger({}, (line) => {
@@ -71,6 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       },
       ttlMs: config.secretTtlMs,
       log,
+      now: () => Date.now() + offsetMs,
     });
   const client = createWechatClient({
     baseUrl: config.wechatBaseUrl,
@@ -87,6 +91,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       log,
       service: 'test',
     }),
+    later: (ms) => {
+      offsetMs += ms;
+    },
     close: () => (options.wechat ? Promise.resolve() : wechat.close()),
   };
 }
