@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
 import type { ProblemCode } from '../functions/domain/errors.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
 import {
@@ -242,8 +243,8 @@ function parseOptions(args: string[]): Options | string {
   }
   const url = URL.canParse(values.url ?? '') ? new URL(values.url as string) : undefined;
   if (!url || !/^https?:$/.test(url.protocol)) return '--url must be the http(s) EndpointUrl.';
-  if (values.appid !== undefined && !/^wx[0-9a-f]{16}$/.test(values.appid)) {
-    return '--appid must look like wx followed by 16 hex digits.';
+  if (values.appid !== undefined && !ISSUED_APP_ID.test(values.appid)) {
+    return '--appid must be a mini program AppID as the secret holds it: wx followed by 16 letters or digits.';
   }
   const issuer = values.issuer;
   if (issuer !== undefined && !isIssuer(issuer)) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
+import { SANDBOX_DEFAULT_APP_ID } from '../../functions/local/sandbox-wechat.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import {
   errcode,
@@ -263,6 +264,23 @@ describe('npm run doctor', () => {
     expect(wrong.code).toBe(2);
     expect(missing.stderr).toMatch(/Usage: npm run doctor -- --url/);
   });
+
+  it('exits 2 and says what an AppID looks like when --appid is not one', async () => {
+    // Prepare / Act
+    const short = await runDoctor(['--url', 'https://example.com/openid', '--appid', 'wx4f4bc4']);
+    const prefix = await runDoctor([
+      '--url',
+      'https://example.com/openid',
+      '--appid',
+      'ab4f4bc4dec97d474b',
+    ]);
+
+    // Assess
+    for (const run of [short, prefix]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^--appid must be .*: wx followed by 16 letters or digits\.$/m);
+    }
+  });
 });
 
 describe('npm run doctor against the local server', () => {
@@ -324,5 +342,28 @@ describe('npm run doctor against the local server', () => {
 
     expect((await runDoctor(['--url', local.url.href])).code).toBe(1);
     expect((await runDoctor(['--url', local.url.href, '--allow-sandbox'])).code).toBe(0);
+  });
+
+  it.each([
+    ["the sandbox's own", SANDBOX_DEFAULT_APP_ID],
+    ['a mixed-case', 'wxAbCdEf0123456789'],
+  ])('passes against the sandbox with %s AppID as --appid', async (_case, appid) => {
+    local = await startLocalServer(
+      loadConfig({ PORT: '0' }),
+      createLogger({}, () => {}),
+      '127.0.0.1',
+    );
+
+    const run = await runDoctor([
+      '--url',
+      local.url.href,
+      '--appid',
+      appid,
+      '--allow-sandbox',
+      '--me',
+    ]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`GET /me accepts the login's token for AppID ${appid}.`);
   });
 });
