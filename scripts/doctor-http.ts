@@ -2,6 +2,7 @@
  * What every check of `npm run doctor` shares: one request with a deadline, its answer or
  * its network error, and one plain sentence for either.
  */
+import { maskUserinfo } from './doctor-urls.ts';
 
 /** What an endpoint answered. */
 export interface Answer {
@@ -70,7 +71,10 @@ export function networkMessage(error: unknown): string {
   if (code && /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
     return `TLS failed (${code}): the certificate is not trusted or not for this host. For a custom domain, the ACM certificate must cover it; WeChat will refuse it too.`;
   }
-  return `Could not reach the endpoint: ${code ?? name ?? 'error'} ${message ?? ''}`.trim();
+  // The error's own words may quote the URL.
+  return maskUserinfo(
+    `Could not reach the endpoint: ${code ?? name ?? 'error'} ${message ?? ''}`.trim(),
+  );
 }
 
 /** fetch wraps the socket error in `cause`; the innermost one names what happened. */

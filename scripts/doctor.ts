@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
 import type { ProblemCode } from '../functions/domain/errors.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
 import {
@@ -22,6 +23,7 @@ import {
   unhealthy,
 } from './doctor-http.ts';
 import { checkSessions } from './doctor-sessions.ts';
+import { maskUserinfo, withoutUserinfo } from './doctor-urls.ts';
 
 export type { Answer, Diagnosis, Outcome } from './doctor-http.ts';
 
@@ -187,12 +189,15 @@ interface Options {
   readonly me: boolean;
   readonly allowSandbox: boolean;
   readonly timeoutMs: number;
+  /** Said before the checks, on stderr; they change no verdict. */
+  readonly warnings: readonly string[];
 }
 
 /** The CLI: parses the arguments, runs every check, prints one sentence each, returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const options = parseOptions(args);
   if (typeof options === 'string') return usage(options);
+  for (const warning of options.warnings) say(process.stderr, warning);
 
   const outcome = await probe(options.url, options.appid, options.timeoutMs);
   const verdicts = [diagnose(outcome, { allowSandbox: options.allowSandbox })];
@@ -209,13 +214,19 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   for (const { healthy: ok, message } of verdicts) {
-    (ok ? process.stdout : process.stderr).write(`${message}\n`);
+    say(ok ? process.stdout : process.stderr, message);
   }
   return verdicts.every((verdict) => verdict.healthy) ? 0 : 1;
 }
 
+/** Every line the doctor prints: whatever URL it quotes, its user and password are masked. */
+function say(stream: NodeJS.WritableStream, line: string): void {
+  stream.write(`${maskUserinfo(line)}\n`);
+}
+
 /** The options, or what is wrong with them. */
 function parseOptions(args: string[]): Options | string {
+  let positionals: string[];
   let values: {
     url?: string;
     appid?: string;
@@ -225,8 +236,10 @@ function parseOptions(args: string[]): Options | string {
     timeout?: string;
   };
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args,
+      // Refused below, without quoting them: a stray argument may be a URL with a password.
+      allowPositionals: true,
       options: {
         url: { type: 'string' },
         appid: { type: 'string' },
@@ -240,14 +253,32 @@ function parseOptions(args: string[]): Options | string {
   } catch (error) {
     return (error as Error).message;
   }
-  const url = URL.canParse(values.url ?? '') ? new URL(values.url as string) : undefined;
-  if (!url || !/^https?:$/.test(url.protocol)) return '--url must be the http(s) EndpointUrl.';
-  if (values.appid !== undefined && !/^wx[0-9a-f]{16}$/.test(values.appid)) {
-    return '--appid must look like wx followed by 16 hex digits.';
+  if (positionals.length > 0) {
+    return 'The doctor takes no arguments besides its options: pass the endpoint as --url <EndpointUrl>.';
   }
-  const issuer = values.issuer;
+  if (values.url === undefined) return '--url is missing: pass the http(s) EndpointUrl.';
+  // Never quoted: a URL that does not parse cannot be masked reliably.
+  if (!URL.canParse(values.url)) return '--url could not be parsed as a URL.';
+  const given = new URL(values.url);
+  if (!/^https?:$/.test(given.protocol)) return '--url must be the http(s) EndpointUrl.';
+  if (values.appid !== undefined && !ISSUED_APP_ID.test(values.appid)) {
+    return '--appid must be a mini program AppID as the secret holds it: wx followed by 16 letters or digits.';
+  }
+  let issuer = values.issuer;
   if (issuer !== undefined && !isIssuer(issuer)) {
     return '--issuer must be the http(s) issuer URL without a trailing slash, query or fragment.';
+  }
+  const warnings: string[] = [];
+  const url = withoutUserinfo(given);
+  if (url !== given) warnings.push(credentialsIgnored('--url'));
+  if (issuer !== undefined) {
+    const named = new URL(issuer);
+    const bare = withoutUserinfo(named);
+    if (bare !== named) {
+      warnings.push(credentialsIgnored('--issuer'));
+      // As given otherwise: without a path, the href would add the slash an issuer never has.
+      issuer = `${bare.origin}${bare.pathname === '/' ? '' : bare.pathname}`;
+    }
   }
   const timeoutSeconds = Number(values.timeout);
   if (!(timeoutSeconds > 0)) return '--timeout must be a positive number of seconds.';
@@ -258,7 +289,13 @@ function parseOptions(args: string[]): Options | string {
     me: values.me ?? false,
     allowSandbox: values['allow-sandbox'] ?? false,
     timeoutMs: timeoutSeconds * 1000,
+    warnings,
   };
+}
+
+/** weapp-openid takes no credentials in a URL, and fetch refuses a URL that has them. */
+function credentialsIgnored(option: string): string {
+  return `${option} carries credentials (user:password@): the doctor does not send them, as weapp-openid takes none in a URL.`;
 }
 
 /** As SESSION_ISSUER: `iss` is compared as a string, so the URL must be given exactly. */
@@ -269,8 +306,10 @@ function isIssuer(text: string): boolean {
 }
 
 function usage(problem: string): number {
-  process.stderr.write(
-    `${problem}\nUsage: npm run doctor -- --url https://…/openid [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]\n`,
+  say(process.stderr, problem);
+  say(
+    process.stderr,
+    'Usage: npm run doctor -- --url https://…/openid [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]',
   );
   return 2;
 }

@@ -16,7 +16,7 @@ export type AppRegistry =
   | { readonly kind: 'any'; readonly defaultAppId: string; readonly appSecret: string };
 
 /** A mini program AppID as WeChat issues them: `wx` and 16 letters or digits. */
-const ISSUED_APP_ID = /^wx[0-9A-Za-z]{16}$/;
+export const ISSUED_APP_ID = /^wx[0-9A-Za-z]{16}$/;
 
 /**
  * Parses the secret's JSON value (README, "The secret"). Throws `misconfigured` with a reason

@@ -288,6 +288,33 @@ describe('npm run doctor: session checks against loopback endpoints', () => {
     ]);
   });
 
+  it('checks an --issuer with user:password@ without them, and prints no password', async () => {
+    // Prepare
+    const issuer = await endpoint({
+      'GET /.well-known/openid-configuration': discovery(),
+      'GET /.well-known/jwks.json': json(200, { keys: [signing.jwk] }),
+    });
+    const api = await endpoint({ 'POST /openid': INVALID_CODE });
+
+    // Act
+    const run = await runDoctor([
+      '--url',
+      api.url,
+      '--issuer',
+      issuer.base.replace('http://', 'http://user:secretpw@'),
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^--issuer carries credentials \(user:password@\)/);
+    expect(run.stdout).toMatch(/names http:\/\/127\.0\.0\.1:\d+ as issuer/);
+    expect(run.stdout + run.stderr).not.toContain('secretpw');
+    expect(issuer.received.map(({ headers }) => headers.authorization)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('exits 1 when GET /me is routed but the issuer serves no discovery document', async () => {
     // Prepare: a custom-domain issuer, and the doctor not told about it.
     const served = await endpoint({

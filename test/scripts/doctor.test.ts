@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
+import { SANDBOX_DEFAULT_APP_ID } from '../../functions/local/sandbox-wechat.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import {
   errcode,
@@ -143,6 +144,21 @@ describe('diagnose', () => {
     expect(diagnosis.message).toMatch(message);
   });
 
+  it('masks the user and password of a URL that a network error quotes', () => {
+    // Prepare
+    const error = new TypeError(
+      'Request cannot be constructed from a URL that includes credentials: https://user:secretpw@host/openid',
+    );
+
+    // Act
+    const diagnosis = diagnose({ networkError: error });
+
+    // Assess
+    expect(diagnosis.healthy).toBe(false);
+    expect(diagnosis.message).toContain('https://***@host/openid');
+    expect(diagnosis.message).not.toContain('secretpw');
+  });
+
   it('explains a client-side timeout', () => {
     // Prepare
     const error = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -263,6 +279,86 @@ describe('npm run doctor', () => {
     expect(wrong.code).toBe(2);
     expect(missing.stderr).toMatch(/Usage: npm run doctor -- --url/);
   });
+
+  it('exits 2 and says what an AppID looks like when --appid is not one', async () => {
+    // Prepare / Act
+    const short = await runDoctor(['--url', 'https://example.com/openid', '--appid', 'wx4f4bc4']);
+    const prefix = await runDoctor([
+      '--url',
+      'https://example.com/openid',
+      '--appid',
+      'ab4f4bc4dec97d474b',
+    ]);
+
+    // Assess
+    for (const run of [short, prefix]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^--appid must be .*: wx followed by 16 letters or digits\.$/m);
+    }
+  });
+
+  it('neither sends nor prints the user and password of a --url that has them', async () => {
+    // Prepare
+    const { base, received } = await endpoint({
+      'POST /openid': json(
+        400,
+        { status: 400, code: 'invalid_code', errcode: 40029, detail: 'd', requestId: 'r' },
+        'application/problem+json',
+      ),
+    });
+    const url = base.replace('http://', 'http://user:secretpw@');
+
+    // Act
+    const run = await runDoctor(['--url', `${url}/openid`, '--appid', 'wxAbCdEf0123456789']);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Healthy/);
+    expect(run.stderr).toMatch(
+      /^--url carries credentials \(user:password@\): the doctor does not send them/,
+    );
+    expect(run.stdout + run.stderr).not.toContain('secretpw');
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.map(({ headers }) => headers.authorization)).toEqual(
+      received.map(() => undefined),
+    );
+    expect(JSON.parse(received[0]?.body ?? '')).toMatchObject({ appid: 'wxAbCdEf0123456789' });
+  });
+
+  it('prints no password of an unreachable --url that has one', async () => {
+    // Prepare: a port that was just free.
+    const { base, server } = await endpoint({});
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+
+    // Act
+    const run = await runDoctor([
+      '--url',
+      `${base.replace('http://', 'http://user:secretpw@')}/openid`,
+    ]);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Connection refused/);
+    expect(run.stdout + run.stderr).not.toContain('secretpw');
+  });
+
+  it('exits 2 without quoting a URL with a password that does not parse, given with --url or not', async () => {
+    // Prepare
+    const broken = 'https://user:secretpw@[bad/openid';
+
+    // Act
+    const flagged = await runDoctor(['--url', broken]);
+    const stray = await runDoctor([broken]);
+
+    // Assess
+    expect(flagged.code).toBe(2);
+    expect(flagged.stderr).toMatch(/^--url could not be parsed as a URL\.$/m);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toMatch(/pass the endpoint as --url/);
+    for (const run of [flagged, stray]) {
+      expect(run.stdout + run.stderr).not.toContain('secretpw');
+    }
+  });
 });
 
 describe('npm run doctor against the local server', () => {
@@ -324,5 +420,28 @@ describe('npm run doctor against the local server', () => {
 
     expect((await runDoctor(['--url', local.url.href])).code).toBe(1);
     expect((await runDoctor(['--url', local.url.href, '--allow-sandbox'])).code).toBe(0);
+  });
+
+  it.each([
+    ["the sandbox's own", SANDBOX_DEFAULT_APP_ID],
+    ['a mixed-case', 'wxAbCdEf0123456789'],
+  ])('passes against the sandbox with %s AppID as --appid', async (_case, appid) => {
+    local = await startLocalServer(
+      loadConfig({ PORT: '0' }),
+      createLogger({}, () => {}),
+      '127.0.0.1',
+    );
+
+    const run = await runDoctor([
+      '--url',
+      local.url.href,
+      '--appid',
+      appid,
+      '--allow-sandbox',
+      '--me',
+    ]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`GET /me accepts the login's token for AppID ${appid}.`);
   });
 });
