@@ -8,15 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../adapters/log.ts';
 import { createStaticSource } from '../adapters/secret-store.ts';
-import { ROUTES, routeKey } from '../commons/names.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { CredentialSource, Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
-import { problemResponse } from '../handler/problems.ts';
 import { createApiHandler, credentialSource, kmsSessions, type SessionWiring } from '../wiring.ts';
-import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
-import { createLocalAuthorizer, type LocalAuthorizer } from './authorizer.ts';
+import { createLocalAuthorizer } from './authorizer.ts';
 import { createMemoryKeys } from './memory-keys.ts';
+import { createRequestListener, type LocalRoutes } from './request-listener.ts';
 import {
   SANDBOX_APP_SECRET,
   SANDBOX_DEFAULT_APP_ID,
@@ -44,116 +42,17 @@ const SERVER_OPTIONS: http.ServerOptions = {
   connectionsCheckingInterval: LOCAL_TIMEOUTS.checkEveryMs,
 };
 
-/** The request target's path, or undefined when it is not a URL (`GET http://%zz/`). */
-function pathOf(target: string | undefined): string | undefined {
-  return URL.parse(target ?? '/', 'http://localhost')?.pathname;
-}
-
-/** The routes served, by path: the methods each takes. With sessions off, only the login. */
-function methodsByPath(sessions: boolean): ReadonlyMap<string, readonly string[]> {
-  const methods = new Map<string, string[]>();
-  for (const { method, path } of sessions ? Object.values(ROUTES) : [ROUTES.login]) {
-    methods.set(path, [...(methods.get(path) ?? []), method]);
-  }
-  return methods;
-}
-
 /** Starts the local endpoint; `host` defaults to all interfaces so a phone on the LAN can reach it. */
 export async function startLocalServer(
   config: Config,
   log: Logger,
   host?: string,
 ): Promise<LocalServer> {
-  let routes:
-    | {
-        handler: ApiHandler;
-        methods: ReadonlyMap<string, readonly string[]>;
-        authorize?: LocalAuthorizer;
-      }
-    | undefined;
-  /** Answers one request; every failure, however malformed the request, ends in `failed`. */
-  async function answer(req: http.IncomingMessage, res: http.ServerResponse, requestId: string) {
-    const path = pathOf(req.url);
-    if (path === undefined) {
-      req.resume();
-      return writeResult(
-        res,
-        problemResponse('invalid_request', requestId, {}, 'The request target is not a URL path.'),
-        requestId,
-      );
-    }
-    const methods = routes?.methods.get(path);
-    if (methods === undefined || routes === undefined) {
-      req.resume();
-      return writeResult(
-        res,
-        problemResponse(
-          'not_found',
-          requestId,
-          {},
-          `There is nothing at ${path}: POST to /openid.`,
-        ),
-        requestId,
-      );
-    }
-    if (!methods.includes(req.method ?? '')) {
-      req.resume();
-      const result = problemResponse(
-        'method_not_allowed',
-        requestId,
-        {},
-        `Use ${methods.join(' or ')} for ${path}, not ${req.method}.`,
-      );
-      return writeResult(
-        res,
-        { ...result, headers: { ...result.headers, allow: methods.join(', ') } },
-        requestId,
-      );
-    }
-    const body = await readBody(req);
-    const key = `${req.method} ${path}`;
-    let claims: Record<string, string> | undefined;
-    if (key === routeKey(ROUTES.me) && routes.authorize) {
-      try {
-        claims = await routes.authorize(req.headersDistinct.authorization?.join(','));
-      } catch {
-        // As API Gateway: 401 before the function runs, with no word on what was wrong.
-        return writeResult(res, problemResponse('unauthorized', requestId), requestId);
-      }
-    }
-    const event = toEvent(req, body, requestId, key, claims);
-    writeResult(res, await routes.handler(event), requestId);
-  }
-
-  function failed(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    requestId: string,
-    error: unknown,
-  ) {
-    try {
-      // A client that hung up mid-request is not a failure of ours.
-      if (req.readableAborted || res.destroyed) {
-        log.info('the client went away before its answer', { requestId });
-        return;
-      }
-      log.error('local server failed to answer', { requestId, error });
-      if (res.headersSent) res.destroy();
-      else
-        writeResult(
-          res,
-          problemResponse('internal_error', requestId, {}, 'The local server failed.'),
-          requestId,
-        );
-    } catch {
-      res.destroy();
-    }
-  }
-
-  const server = http.createServer(SERVER_OPTIONS, (req, res) => {
-    const requestId = newRequestId();
-    answer(req, res, requestId).catch((error: unknown) => failed(req, res, requestId, error));
-  });
+  let routes: LocalRoutes | undefined;
+  const server = http.createServer(
+    SERVER_OPTIONS,
+    createRequestListener(() => routes, log),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, host, resolve);
@@ -202,7 +101,7 @@ export async function startLocalServer(
   }
   routes = {
     handler,
-    methods: methodsByPath(sessions !== undefined),
+    sessions: sessions !== undefined,
     ...(sessions && {
       authorize: createLocalAuthorizer({
         issuer: sessions.issuer,
