@@ -8,9 +8,9 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { checkAnswer } from '../support/contract.ts';
+import { readStatus } from './proc-status.ts';
 import type { ToChild, ToParent } from './server-child.ts';
 
 /** Memory the server may gain between the end of the warm-up and the end of the runs. */
@@ -272,17 +272,6 @@ async function settledMemory(server: Server): Promise<{ rss: number; heapUsed: n
   const [message] = (await done) as [ToParent];
   const heapUsed = message.type === 'gc-done' ? message.memory.heapUsed / 2 ** 20 : Number.NaN;
   return { rss: readStatus(server.child.pid, 'VmRSS'), heapUsed };
-}
-
-/** A memory field of /proc/<pid>/status, in MiB (NaN where /proc is not available). */
-function readStatus(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return kib / 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** The report as the table `npm run load` prints. */
