@@ -9,6 +9,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import autocannon from 'autocannon';
+import {
+  SANDBOX_CODE_LIFETIME_MS,
+  SANDBOX_MAX_REMEMBERED,
+} from '../../functions/local/sandbox-wechat.ts';
 import { checkAnswer } from '../support/contract.ts';
 import { readStatus } from './proc-status.ts';
 import type { ToChild, ToParent } from './server-child.ts';
@@ -321,7 +325,8 @@ export function formatReport(report: LoadReport): string {
     `server RSS (VmRSS after GC): ${afterWarmup.toFixed(1)} MiB after warm-up, ${afterRuns.toFixed(1)} MiB after the runs, ` +
       `growth ${report.rssGrowthMiB.toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND_MIB} MiB); peak VmHWM ${peak.toFixed(1)} MiB`,
     `server V8 heap in use after GC: ${heap.afterWarmup.toFixed(1)} -> ${heap.afterRuns.toFixed(1)} MiB ` +
-      `(${perLogin.toFixed(0)} bytes per successful login: the sandbox remembers every used code, by design)`,
+      `(${perLogin.toFixed(0)} bytes per successful login: the sandbox remembers each used code for ` +
+      `${SANDBOX_CODE_LIFETIME_MS / 60_000} minutes, up to ${SANDBOX_MAX_REMEMBERED.toLocaleString('en')})`,
     `server V8 flags: ${SERVER_V8_FLAGS.join(' ')}`,
     `server process: ${report.crashed ? 'DIED' : 'alive until stopped'}`,
     report.failures.length === 0 ? 'PASS' : `FAIL\n  ${report.failures.join('\n  ')}`,
