@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createUsedCodes } from './used-codes.ts';
 
 /** The AppSecret the sandbox's in-memory secret holds for every AppID. */
 export const SANDBOX_APP_SECRET = 'sandbox-app-secret';
@@ -26,8 +27,24 @@ export const SANDBOX_GARBAGE_CODE = 'sandbox-garbage';
 /** Codes starting with this log in with a unionid too. */
 export const SANDBOX_UNIONID_PREFIX = 'sandbox-unionid';
 
+/** How long WeChat keeps a login code: after it, the sandbox forgets the code was used. */
+export const SANDBOX_CODE_LIFETIME_MS = 5 * 60_000;
+/** The most used codes the sandbox remembers; over it, it forgets the oldest first. */
+export const SANDBOX_MAX_REMEMBERED = 100_000;
+
+export interface SandboxWechatOptions {
+  /** A monotonic clock in milliseconds; performance.now by default. */
+  readonly now?: () => number;
+  /** How long a used code is refused; SANDBOX_CODE_LIFETIME_MS by default. */
+  readonly codeLifetimeMs?: number;
+  /** The most used codes remembered; SANDBOX_MAX_REMEMBERED by default. */
+  readonly maxRemembered?: number;
+}
+
 export interface SandboxWechat {
   readonly url: URL;
+  /** How many used codes it remembers now. */
+  readonly remembered: number;
   close(): Promise<void>;
 }
 
@@ -35,9 +52,19 @@ export interface SandboxWechat {
  * A stand-in for WeChat's code2Session on loopback, for `npm start` without credentials. It
  * behaves as WeChat does where a developer can notice: text/plain JSON, single-use codes,
  * openids that depend on the AppID, the AppSecret checked.
+ *
+ * A code is refused as used for the 5 minutes WeChat keeps it, then forgotten, so memory
+ * does not grow with every login. WeChat would call such an old code invalid; the sandbox
+ * issued no codes, so cannot tell it from a new one, and logs it in again.
  */
-export async function startSandboxWechat(): Promise<SandboxWechat> {
-  const used = new Set<string>();
+export async function startSandboxWechat(
+  options: SandboxWechatOptions = {},
+): Promise<SandboxWechat> {
+  const used = createUsedCodes({
+    lifetimeMs: options.codeLifetimeMs ?? SANDBOX_CODE_LIFETIME_MS,
+    max: options.maxRemembered ?? SANDBOX_MAX_REMEMBERED,
+    now: options.now ?? (() => performance.now()),
+  });
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
@@ -69,8 +96,7 @@ export async function startSandboxWechat(): Promise<SandboxWechat> {
     if (Object.hasOwn(SANDBOX_CODES, code))
       return answer(SANDBOX_CODES[code as keyof typeof SANDBOX_CODES]);
     const key = `${appid}\n${code}`;
-    if (used.has(key)) return answer(SANDBOX_CODES['sandbox-code-used']);
-    used.add(key);
+    if (!used.use(usedKey(key))) return answer(SANDBOX_CODES['sandbox-code-used']);
     const session = {
       openid: `o${digest(`openid\n${key}`)}`,
       session_key: digest(`session\n${key}`),
@@ -82,6 +108,9 @@ export async function startSandboxWechat(): Promise<SandboxWechat> {
   const { port } = server.address() as AddressInfo;
   return {
     url: new URL(`http://127.0.0.1:${port}`),
+    get remembered() {
+      return used.size;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const res of hanging) res.destroy();
@@ -89,6 +118,15 @@ export async function startSandboxWechat(): Promise<SandboxWechat> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * 12 characters (72 bits) for an (appid, code), whatever the code's length. The sandbox then
+ * holds about 75 bytes per used code; with `appid\ncode` as the key it held about 280, since
+ * the key's parts are slices that keep the whole request URL alive.
+ */
+function usedKey(key: string): string {
+  return createHash('shake256', { outputLength: 9 }).update(key).digest('base64url');
 }
 
 /** 27 URL-safe characters, like the body of a real openid. */

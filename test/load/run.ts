@@ -8,9 +8,13 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import {
+  SANDBOX_CODE_LIFETIME_MS,
+  SANDBOX_MAX_REMEMBERED,
+} from '../../functions/local/sandbox-wechat.ts';
 import { checkAnswer } from '../support/contract.ts';
+import { readStatus } from './proc-status.ts';
 import type { ToChild, ToParent } from './server-child.ts';
 
 /** Memory the server may gain between the end of the warm-up and the end of the runs. */
@@ -274,17 +278,6 @@ async function settledMemory(server: Server): Promise<{ rss: number; heapUsed: n
   return { rss: readStatus(server.child.pid, 'VmRSS'), heapUsed };
 }
 
-/** A memory field of /proc/<pid>/status, in MiB (NaN where /proc is not available). */
-function readStatus(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return kib / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 /** The report as the table `npm run load` prints. */
 export function formatReport(report: LoadReport): string {
   const rows = [
@@ -332,7 +325,8 @@ export function formatReport(report: LoadReport): string {
     `server RSS (VmRSS after GC): ${afterWarmup.toFixed(1)} MiB after warm-up, ${afterRuns.toFixed(1)} MiB after the runs, ` +
       `growth ${report.rssGrowthMiB.toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND_MIB} MiB); peak VmHWM ${peak.toFixed(1)} MiB`,
     `server V8 heap in use after GC: ${heap.afterWarmup.toFixed(1)} -> ${heap.afterRuns.toFixed(1)} MiB ` +
-      `(${perLogin.toFixed(0)} bytes per successful login: the sandbox remembers every used code, by design)`,
+      `(${perLogin.toFixed(0)} bytes per successful login: the sandbox remembers each used code for ` +
+      `${SANDBOX_CODE_LIFETIME_MS / 60_000} minutes, up to ${SANDBOX_MAX_REMEMBERED.toLocaleString('en')})`,
     `server V8 flags: ${SERVER_V8_FLAGS.join(' ')}`,
     `server process: ${report.crashed ? 'DIED' : 'alive until stopped'}`,
     report.failures.length === 0 ? 'PASS' : `FAIL\n  ${report.failures.join('\n  ')}`,
