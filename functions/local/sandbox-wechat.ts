@@ -67,8 +67,9 @@ export async function startSandboxWechat(
   });
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    if (url.pathname !== '/sns/jscode2session') {
+    // Loopback only, but a target URL parsing rejects must not end the process either.
+    const url = URL.parse(req.url ?? '/', 'http://sandbox');
+    if (url?.pathname !== '/sns/jscode2session') {
       res
         .writeHead(404, { 'content-type': 'text/html' })
         .end('<html><body>404 Not Found</body></html>');
