@@ -49,7 +49,7 @@ const TTL_CHECK_SECONDS = 3;
 const SESSION_ISSUER = 'https://login.bench.example';
 /** The modules of ours that only the session path runs (as the metafile names them). */
 const SESSION_MODULES = [
-  'functions/domain/session.ts',
+  'functions/domain/token.ts',
   'functions/adapters/kms-keys.ts',
   'functions/adapters/jwk.ts',
 ];

@@ -22,7 +22,7 @@ export interface AwsTarget {
  * Session tokens: off, signed by a KMS key, or (the sandbox, decided by the local server)
  * by an in-memory key. `issuer` is undefined when the local server derives it from its port.
  */
-export type SessionConfig =
+export type TokenConfig =
   | { readonly kind: 'off'; readonly ttlSeconds: number }
   | {
       readonly kind: 'kms';
@@ -37,7 +37,7 @@ export type SessionConfig =
 /** The configuration (README, "Configuration"), validated. */
 export interface Config {
   readonly credentials: CredentialConfig;
-  readonly sessions: SessionConfig;
+  readonly tokens: TokenConfig;
   readonly wechatBaseUrl: URL;
   readonly wechatTimeoutMs: number;
   readonly secretTtlMs: number;
@@ -59,7 +59,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     credentials: credentialConfig(env),
-    sessions: sessionConfig(env),
+    tokens: tokenConfig(env),
     wechatBaseUrl: url(env, ENV.wechatApiBaseUrl, 'https://api.weixin.qq.com'),
     wechatTimeoutMs: integer(
       env,
@@ -102,7 +102,7 @@ function credentialConfig(env: NodeJS.ProcessEnv): CredentialConfig {
 /** The range of SESSION_TTL_SECONDS: five minutes to a week. */
 export const SESSION_TTL_RANGE = { min: 300, max: 604_800, fallback: 7200 } as const;
 
-function sessionConfig(env: NodeJS.ProcessEnv): SessionConfig {
+function tokenConfig(env: NodeJS.ProcessEnv): TokenConfig {
   const ttlSeconds = integer(
     env,
     ENV.sessionTtlSeconds,

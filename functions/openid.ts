@@ -4,7 +4,7 @@
  */
 import { createLogger } from './adapters/log.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createApiHandler, credentialSource, kmsSessions } from './wiring.ts';
+import { createApiHandler, credentialSource, kmsTokens } from './wiring.ts';
 
 const config = loadConfig(process.env);
 if (config.credentials.kind !== 'secret') {
@@ -14,7 +14,7 @@ if (config.credentials.kind !== 'secret') {
 }
 const log = createLogger();
 const credentials = credentialSource(config, log);
-const sessions = kmsSessions(config, undefined, log);
+const sessions = kmsTokens(config, undefined, log);
 // Start the first secret and public key reads now, while the runtime finishes initialising;
 // the first request joins them. A failure here is answered (and logged) by that request.
 credentials.get().catch(() => {});

@@ -10,12 +10,14 @@ import { createWechatClient } from './adapters/wechat-client.ts';
 import { KMS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
-import { parseSecretValue } from './domain/apps.ts';
-import { LoginError } from './domain/errors.ts';
+import { singleAppRegistry } from './domain/apps.ts';
 import { createLogin } from './domain/login.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
-import { createSessionIssuer, type SessionKeys } from './domain/session.ts';
+import { Problem } from './domain/problem.ts';
+import { createTokenIssuer, type TokenKeys } from './domain/token.ts';
 import { type ApiHandler, createHandler } from './handler/http-handler.ts';
+import { servedRoutes } from './routes/index.ts';
+import { featuresOf, type RouteDeps } from './routes/route.ts';
 
 // Through process.getBuiltinModule, as the adapters do: no ESM facade on the cold start.
 const { randomUUID } = process.getBuiltinModule('node:crypto');
@@ -46,9 +48,9 @@ export function credentialSource(
     case 'env':
       try {
         const { appId, appSecret } = credentials;
-        return createStaticSource(parseSecretValue(JSON.stringify({ appId, appSecret })));
+        return createStaticSource(singleAppRegistry(appId, appSecret));
       } catch (error) {
-        const reason = error instanceof LoginError ? error.reason : undefined;
+        const reason = error instanceof Problem ? error.reason : undefined;
         throw new ConfigError(
           `WECHAT_APP_ID/WECHAT_APP_SECRET are not usable: ${reason ?? 'unknown reason'}.`,
         );
@@ -61,8 +63,8 @@ export function credentialSource(
 }
 
 /** Session signing as wired: the keys, and the issuer URL the tokens and discovery name. */
-export interface SessionWiring {
-  readonly keys: SessionKeys;
+export interface TokenWiring {
+  readonly keys: TokenKeys;
   readonly issuer: string;
   readonly ttlSeconds: number;
 }
@@ -71,15 +73,15 @@ export interface SessionWiring {
  * The KMS keys a configuration asks for, or undefined when sessions are off. The issuer
  * must be known by now: the stack sets it in the cloud, the local server from its port.
  */
-export function kmsSessions(
+export function kmsTokens(
   config: Config,
   issuer: string | undefined,
   log: Logger,
   awsCredentials: () => Promise<AwsCredentials> = credentialsFromEnv,
-): (SessionWiring & { keys: ReturnType<typeof createKmsKeys> }) | undefined {
-  const { sessions } = config;
-  if (sessions.kind === 'off') return undefined;
-  const resolved = sessions.issuer ?? issuer;
+): (TokenWiring & { keys: ReturnType<typeof createKmsKeys> }) | undefined {
+  const { tokens } = config;
+  if (tokens.kind === 'off') return undefined;
+  const resolved = tokens.issuer ?? issuer;
   if (resolved === undefined) {
     throw new ConfigError(`${ENV.sessionIssuer} is required with ${ENV.sessionKeyId}.`);
   }
@@ -87,8 +89,8 @@ export function kmsSessions(
     label: 'KMS',
     service: 'kms',
     targetPrefix: 'TrentService',
-    region: sessions.kms.region,
-    endpoint: sessions.kms.endpoint,
+    region: tokens.kms.region,
+    endpoint: tokens.kms.endpoint,
     credentials: awsCredentials,
     callMs: KMS.callMs,
     totalMs: KMS.totalMs,
@@ -97,41 +99,46 @@ export function kmsSessions(
   return {
     keys: createKmsKeys({
       call,
-      signingKeyId: sessions.keyId,
-      publishedKeyIds: sessions.publishedKeyIds,
+      signingKeyId: tokens.keyId,
+      publishedKeyIds: tokens.publishedKeyIds,
       log,
     }),
     issuer: resolved,
-    ttlSeconds: sessions.ttlSeconds,
+    ttlSeconds: tokens.ttlSeconds,
   };
 }
 
-/** The handler with its real dependencies; `sessions` undefined means sessions are off. */
+/** What tests may change in the wiring; the function and the local server use the defaults. */
+export interface WiringOptions {
+  /** The pause before a retry of WeChat's -1 (the property tests shorten it). */
+  readonly wechatRetryDelayMs?: number;
+}
+
+/** The handler with its real dependencies; `tokens` undefined means sessions are off. */
 export function createApiHandler(
   config: Config,
   log: Logger,
   credentials: CredentialSource,
   service: string,
-  sessions?: SessionWiring,
+  tokens?: TokenWiring,
+  options: WiringOptions = {},
 ): ApiHandler {
   const wechat = createWechatClient({
     baseUrl: config.wechatBaseUrl,
     timeoutMs: config.wechatTimeoutMs,
+    ...(options.wechatRetryDelayMs !== undefined && { retryDelayMs: options.wechatRetryDelayMs }),
   });
-  const issueSession =
-    sessions &&
-    createSessionIssuer({
-      keys: sessions.keys,
-      issuer: sessions.issuer,
-      ttlSeconds: sessions.ttlSeconds,
+  const issuer =
+    tokens &&
+    createTokenIssuer({
+      keys: tokens.keys,
+      issuer: tokens.issuer,
+      ttlSeconds: tokens.ttlSeconds,
       newTokenId: () => randomUUID(),
     });
-  return createHandler({
-    login: createLogin(
-      issueSession ? { credentials, wechat, issueSession } : { credentials, wechat },
-    ),
-    ...(sessions && { sessions: { issuer: sessions.issuer, keys: sessions.keys } }),
-    log,
-    service,
-  });
+  const deps: RouteDeps = {
+    login: createLogin(issuer ? { credentials, wechat, tokens: issuer } : { credentials, wechat }),
+    ...(tokens && { tokens: { issuer: tokens.issuer, keys: tokens.keys } }),
+  };
+  return createHandler({ ...deps, routes: servedRoutes(featuresOf(deps)), log, service });
 }

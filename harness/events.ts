@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { login } from '../functions/routes/login.ts';
+import { routeKey } from '../functions/routes/route.ts';
 
 let counter = 0;
 
@@ -15,8 +17,8 @@ export function loginEvent(
   const requestId = options.requestId ?? `req-${++counter}-${Date.now().toString(36)}=`;
   return {
     version: '2.0',
-    routeKey: 'POST /openid',
-    rawPath: '/openid',
+    routeKey: routeKey(login),
+    rawPath: login.path,
     rawQueryString: '',
     headers: {
       'content-type': 'application/json',
@@ -31,13 +33,13 @@ export function loginEvent(
       domainPrefix: 'abc123',
       http: {
         method: 'POST',
-        path: '/openid',
+        path: login.path,
         protocol: 'HTTP/1.1',
         sourceIp: '203.0.113.7',
         userAgent: 'Mozilla/5.0 MicroMessenger/8.0.50',
       },
       requestId,
-      routeKey: 'POST /openid',
+      routeKey: routeKey(login),
       stage: '$default',
       time: '25/Nov/2026:10:00:00 +0000',
       timeEpoch: 1795600000000,

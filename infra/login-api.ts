@@ -16,12 +16,14 @@ import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IDependable } from 'constructs';
-import { ROUTES } from '../functions/commons/names.ts';
+import { type Route, routeKey } from '../functions/routes/route.ts';
 import { WeappSessionAuthorizer } from './session-authorizer.ts';
 
 /** How the API is exposed; see `DeploymentConfig` for what each value means. */
 export interface LoginApiProps {
   readonly fn: IFunction;
+  /** The function's routes that are on in this deployment (functions/routes/index.ts). */
+  readonly routes: readonly Route[];
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -41,7 +43,7 @@ export interface LoginApiCustomDomain {
 
 /** The session routes' part of {@link LoginApiProps}. */
 export interface LoginApiSessions {
-  /** AppIDs whose tokens `GET /me` accepts; empty = no `/me` route. */
+  /** AppIDs whose tokens the token routes accept; empty = no token routes. */
   readonly appIds: readonly string[];
   /**
    * What else must exist before the JWT authorizer is created: the grant that lets the
@@ -49,10 +51,6 @@ export interface LoginApiSessions {
    */
   readonly authorizerDependsOn: readonly IDependable[];
 }
-
-const DISCOVERY_PATH = ROUTES.discovery.path;
-const JWKS_PATH = ROUTES.jwks.path;
-const ME_PATH = ROUTES.me.path;
 
 /**
  * `POST /openid` on an HTTP API: one throttled `$default` stage with JSON access logs, and
@@ -102,11 +100,6 @@ export class LoginApi extends Construct {
     this.integration = new HttpLambdaIntegration('Login', props.fn, {
       payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
     });
-    this.publicRoute(
-      HttpMethod.POST,
-      ROUTES.login.path,
-      'Public by design: the wx.login() code in the body is the credential. It is single-use, valid 5 minutes, and only WeChat can mint one for this AppID.',
-    );
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
@@ -157,30 +150,32 @@ export class LoginApi extends Construct {
       this.issuer = api.apiEndpoint;
     }
 
-    this.sessionAuthorizer = props.sessions
-      ? this.sessionRoutes(props.fn, props.sessions)
-      : undefined;
+    const publicRoutes = props.routes.flatMap((route) =>
+      route.access === 'token' ? [] : [this.publicRoute(route, route.access.public)],
+    );
+    const tokenRoutes = props.routes.filter((route) => route.access === 'token');
+    this.sessionAuthorizer =
+      props.sessions && tokenRoutes.length > 0
+        ? this.tokenRoutes(tokenRoutes, publicRoutes, props.fn, props.sessions)
+        : undefined;
   }
 
   /**
-   * The discovery document and the JWKS, public; and `GET /me` behind the JWT authorizer.
-   * API Gateway reads `{issuer}/.well-known/openid-configuration` and the JWKS when it
-   * *creates* the authorizer, so the authorizer waits for everything that answers them: both
-   * routes with their Lambda permissions (one per route), the stage (and the custom domain's
+   * The routes that take a session token, behind the JWT authorizer. API Gateway reads
+   * `{issuer}/.well-known/openid-configuration` and the JWKS when it *creates* the
+   * authorizer, so the authorizer waits for everything that answers them: the public routes
+   * with their Lambda permissions (one per route), the stage (and the custom domain's
    * mapping), the function and its grant on the keys.
    */
-  private sessionRoutes(
+  private tokenRoutes(
+    routes: readonly Route[],
+    publicRoutes: readonly HttpRoute[],
     fn: IFunction,
     sessions: LoginApiSessions,
   ): WeappSessionAuthorizer | undefined {
-    const keysReason =
-      'Public by design: the OpenID discovery document and the public keys are what API Gateway and any verifier need to check a token; they hold nothing secret.';
-    const discovery = this.publicRoute(HttpMethod.GET, DISCOVERY_PATH, keysReason);
-    const jwks = this.publicRoute(HttpMethod.GET, JWKS_PATH, keysReason);
-
     if (sessions.appIds.length === 0) {
       Annotations.of(this).addInfo(
-        `No GET ${ME_PATH} route: deploy with -c appIds=wx…,wx… (the AppIDs whose tokens it accepts) to add it behind the JWT authorizer.`,
+        `No ${routes.map(routeKey).join(', ')} route: deploy with -c appIds=wx…,wx… (the AppIDs whose tokens it accepts) to add it behind the JWT authorizer.`,
       );
       return undefined;
     }
@@ -188,15 +183,16 @@ export class LoginApi extends Construct {
       issuer: this.issuer,
       appIds: sessions.appIds,
     });
-    this.api.addRoutes({
-      path: ME_PATH,
-      methods: [HttpMethod.GET],
-      integration: this.integration,
-      authorizer,
-    });
+    for (const route of routes) {
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: this.integration,
+        authorizer,
+      });
+    }
     authorizer.cfnAuthorizer.node.addDependency(
-      discovery,
-      jwks,
+      ...publicRoutes,
       ...this.issuerPath,
       fn,
       ...sessions.authorizerDependsOn,
@@ -205,10 +201,10 @@ export class LoginApi extends Construct {
   }
 
   /** A route anyone may call, with the reason it needs no authorizer. */
-  private publicRoute(method: HttpMethod, path: string, reason: string): HttpRoute {
+  private publicRoute({ method, path }: Route, reason: string): HttpRoute {
     const [route] = this.api.addRoutes({
       path,
-      methods: [method],
+      methods: [HttpMethod[method]],
       integration: this.integration,
     });
     if (!route) throw new Error(`No route was created for ${method} ${path}.`);

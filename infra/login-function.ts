@@ -5,7 +5,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS } from '../functions/commons/budgets.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/routes/index.ts';
 import { LOGIN_BUNDLING, LOGIN_FUNCTION_ENTRY } from './bundling.ts';
 
 /**

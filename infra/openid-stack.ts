@@ -10,7 +10,9 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ENV, ROUTES } from '../functions/commons/names.ts';
+import { ENV } from '../functions/commons/names.ts';
+import { jwks, servedRoutes } from '../functions/routes/index.ts';
+import type { Feature } from '../functions/routes/route.ts';
 import type { DeploymentConfig, SessionConfig } from './config.ts';
 
 /** KMS's default cryptographic request quota for RSA keys, per account and region. */
@@ -78,8 +80,10 @@ export class OpenidStack extends Stack {
       );
     }
 
+    const features = new Set<Feature>(sessions ? ['tokens'] : []);
     const api = new LoginApi(this, 'Http', {
       fn,
+      routes: servedRoutes(features),
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       logRetention: config.logRetentionDays,
       logRemovalPolicy,
@@ -134,7 +138,7 @@ export class OpenidStack extends Stack {
       });
       new CfnOutput(this, 'JwksUrl', {
         description: 'The public keys that verify session tokens',
-        value: `${api.issuer}${ROUTES.jwks.path}`,
+        value: `${api.issuer}${jwks.path}`,
       });
     }
   }

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
-import type { ProblemCode } from '../functions/domain/errors.ts';
+import type { ProblemCode } from '../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
 import {
   type Diagnosis,

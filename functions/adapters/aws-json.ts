@@ -1,4 +1,5 @@
 import { SignatureV4 } from '@smithy/signature-v4';
+import { parseJsonObject } from '../commons/json.ts';
 import { HttpFailure, send } from './http.ts';
 import { Sha256 } from './sha256.ts';
 
@@ -83,7 +84,7 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
       body,
       timeoutMs: Math.max(1, Math.min(options.callMs, deadline - performance.now())),
     });
-    const parsed = parseJson(response.body);
+    const parsed = parseJsonObject(response.body);
     if (response.status === 200) {
       if (parsed) return parsed;
       // A proxy's error page or a body cut off on the way: the service's answer never arrived.
@@ -154,17 +155,6 @@ function asCallError(error: unknown, label: string): AwsCallError {
     undefined,
     error,
   );
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function errorType(body: Record<string, unknown> | undefined, status: number): string {

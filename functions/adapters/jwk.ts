@@ -1,4 +1,4 @@
-import type { PublicJwk } from '../domain/session.ts';
+import type { PublicJwk } from '../domain/token.ts';
 
 const { createHash, createPublicKey } = process.getBuiltinModule('node:crypto');
 

@@ -1,8 +1,9 @@
-import { KMS } from '../commons/budgets.ts';
-import { LoginError } from '../domain/errors.ts';
+import { FORCED_READ_EVERY_MS, KMS } from '../commons/budgets.ts';
 import type { Logger } from '../domain/ports.ts';
-import type { PublicJwk, SessionKeys } from '../domain/session.ts';
+import { Problem } from '../domain/problem.ts';
+import type { PublicJwk, TokenKeys } from '../domain/token.ts';
 import { AwsCallError, type AwsJsonCall } from './aws-json.ts';
+import { createCache } from './cache.ts';
 import { rsaPublicJwk } from './jwk.ts';
 
 export interface KmsKeysOptions {
@@ -25,37 +26,54 @@ const KEY_PROBLEMS = new Set([
   'IncorrectKeyException',
   'UnrecognizedClientException',
   'InvalidSignatureException',
+  // The key exists but cannot do this (an ECC or symmetric key, a wrong algorithm): a retry
+  // never succeeds.
+  'UnsupportedOperationException',
+  'ValidationException',
 ]);
+
+/** A public key as the JWKS publishes it, and the ARN of the KMS key it belongs to. */
+interface KeyEntry {
+  readonly jwk: PublicJwk;
+  /** KMS's own name for the key (`GetPublicKey`'s `KeyId`): an alias resolves to it. */
+  readonly keyArn: string | undefined;
+}
 
 /**
  * Session keys held in KMS: the private key never leaves it. Public keys come from
- * `GetPublicKey`, read once per environment and kept (a failed read is not kept, so the next
- * request tries again); the JWKS and every token's `kid` are built from them, so only `Sign`
- * is called per login.
+ * `GetPublicKey`, read once per environment and kept (adapters/cache.ts): a failed read is
+ * not kept, so the next request tries again, unless the key is unusable (missing, disabled,
+ * not a signing key, not allowed): that is remembered, and the key is read again at most
+ * once per `FORCED_READ_EVERY_MS`. The JWKS and every token's `kid` are built from them, so
+ * only `Sign` is called per login. A key named by an alias is checked on every `Sign`: KMS
+ * names the key it used, and when the alias has moved, the new key's public key is read and
+ * the token signed again, so the `kid`, the JWKS and the signature always agree.
  */
-export function createKmsKeys(options: KmsKeysOptions): SessionKeys & { warm(): void } {
+export function createKmsKeys(options: KmsKeysOptions): TokenKeys & { warm(): void } {
   const { call } = options;
-  const cache = new Map<string, Promise<PublicJwk>>();
+  const keyCache = (keyId: string) =>
+    createCache<KeyEntry>({
+      load: () => readPublicKey(keyId),
+      ttlMs: () => Number.POSITIVE_INFINITY,
+      isLasting: isKeyProblem,
+      forcedEveryMs: FORCED_READ_EVERY_MS,
+    });
+  const signing = keyCache(options.signingKeyId);
+  const retired = options.publishedKeyIds.map((id) => ({ id, cache: keyCache(id) }));
+  /** A lasting `Sign` refusal, remembered as a lasting read is. */
+  let refused: { readonly error: Problem; readonly at: number } | undefined;
 
-  const publicKey = (keyId: string, deadline: number): Promise<PublicJwk> => {
-    let cached = cache.get(keyId);
-    if (!cached) {
-      cached = readPublicKey(keyId, deadline);
-      cache.set(keyId, cached);
-      cached.catch(() => cache.delete(keyId));
-    }
-    return cached;
-  };
-
-  async function readPublicKey(keyId: string, deadline: number): Promise<PublicJwk> {
-    const answer = await call('GetPublicKey', { KeyId: keyId }, deadline).catch(asSessionError);
+  async function readPublicKey(keyId: string): Promise<KeyEntry> {
+    const deadline = performance.now() + KMS.publishMs;
+    const answer = await call('GetPublicKey', { KeyId: keyId }, deadline).catch(asTokenError);
     if (answer.KeyUsage !== 'SIGN_VERIFY' || typeof answer.PublicKey !== 'string') {
       throw keyProblem(
         `the KMS key ${keyId} is not a signing key (KeyUsage ${String(answer.KeyUsage)})`,
       );
     }
     try {
-      return rsaPublicJwk(Buffer.from(answer.PublicKey, 'base64'));
+      const jwk = rsaPublicJwk(Buffer.from(answer.PublicKey, 'base64'));
+      return { jwk, keyArn: typeof answer.KeyId === 'string' ? answer.KeyId : undefined };
     } catch {
       throw keyProblem(
         `the KMS key ${keyId} is not an RSA key (KeySpec ${String(answer.KeySpec)})`,
@@ -63,46 +81,73 @@ export function createKmsKeys(options: KmsKeysOptions): SessionKeys & { warm(): 
     }
   }
 
-  const allKeyIds = [options.signingKeyId, ...options.publishedKeyIds];
+  async function signOnce(key: KeyEntry, input: (kid: string) => string, deadline: number) {
+    const signingInput = input(key.jwk.kid);
+    const answer = await call(
+      'Sign',
+      {
+        KeyId: options.signingKeyId,
+        Message: Buffer.from(signingInput, 'ascii').toString('base64'),
+        MessageType: 'RAW',
+        SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+      },
+      deadline,
+    ).catch(asTokenError);
+    if (typeof answer.Signature !== 'string') {
+      throw new Problem('session_unavailable', {
+        reason: 'KMS Sign answered without a Signature',
+      });
+    }
+    const signedBy = typeof answer.KeyId === 'string' ? answer.KeyId : undefined;
+    return {
+      signingInput,
+      signature: Buffer.from(answer.Signature, 'base64'),
+      moved:
+        signedBy !== undefined && key.keyArn !== undefined && keyOf(signedBy) !== keyOf(key.keyArn),
+    };
+  }
 
   return {
+    async ready() {
+      if (refused && performance.now() - refused.at < FORCED_READ_EVERY_MS) throw refused.error;
+      await signing.get();
+    },
     async sign(input) {
       const deadline = performance.now() + KMS.totalMs;
-      const { kid } = await publicKey(options.signingKeyId, deadline);
-      const signingInput = input(kid);
-      const answer = await call(
-        'Sign',
-        {
-          KeyId: options.signingKeyId,
-          Message: Buffer.from(signingInput, 'ascii').toString('base64'),
-          MessageType: 'RAW',
-          SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
-        },
-        deadline,
-      ).catch(asSessionError);
-      if (typeof answer.Signature !== 'string') {
-        throw new LoginError('session_unavailable', {
-          reason: 'KMS Sign answered without a Signature',
-        });
+      try {
+        let signed = await signOnce(await signing.get(), input, deadline);
+        if (signed.moved) {
+          // The alias now names another key: publish and sign with that one.
+          signing.drop();
+          signed = await signOnce(await signing.get(), input, deadline);
+          if (signed.moved) {
+            throw new Problem('session_unavailable', {
+              reason: `the alias ${options.signingKeyId} moved twice during one signature`,
+            });
+          }
+        }
+        refused = undefined;
+        return { signingInput: signed.signingInput, signature: signed.signature };
+      } catch (error) {
+        if (isKeyProblem(error)) refused = { error, at: performance.now() };
+        throw error;
       }
-      return { signingInput, signature: Buffer.from(answer.Signature, 'base64') };
     },
     async published() {
-      const deadline = performance.now() + KMS.publishMs;
-      const [signing, ...retired] = await Promise.allSettled(
-        allKeyIds.map((id) => publicKey(id, deadline)),
-      );
+      const [current, ...others] = await Promise.allSettled([
+        signing.get(),
+        ...retired.map(({ cache }) => cache.get()),
+      ]);
       // Without the signing key the JWKS would refuse every new token: fail. A retired key
       // that cannot be read (deleted early, disabled) only loses its old tokens: warn.
-      if (signing?.status !== 'fulfilled') throw publishingFailure(signing?.reason);
-      const keys = [signing.value];
-      retired.forEach((result, i) => {
-        if (result.status === 'fulfilled') keys.push(result.value);
+      if (current?.status !== 'fulfilled') throw publishingFailure(current?.reason);
+      const keys = [current.value.jwk];
+      others.forEach((result, i) => {
+        if (result.status === 'fulfilled') keys.push(result.value.jwk);
         else {
           options.log.warn('a retired session key is not published: it cannot be read', {
-            keyId: options.publishedKeyIds[i],
-            reason:
-              result.reason instanceof LoginError ? result.reason.reason : String(result.reason),
+            keyId: retired[i]?.id,
+            reason: result.reason instanceof Problem ? result.reason.reason : String(result.reason),
           });
         }
       });
@@ -111,30 +156,40 @@ export function createKmsKeys(options: KmsKeysOptions): SessionKeys & { warm(): 
     },
     /** Starts reading the public keys now (at init), so the first request finds them ready. */
     warm() {
-      const deadline = performance.now() + KMS.publishMs;
-      for (const id of allKeyIds) publicKey(id, deadline).catch(() => {});
+      for (const cache of [signing, ...retired.map((key) => key.cache)]) {
+        cache.get().catch(() => {});
+      }
     },
   };
 }
 
+/** The key's own id, from its ARN (`arn:…:key/<id>`) or the id itself: KMS answers either. */
+function keyOf(keyIdOrArn: string): string {
+  return keyIdOrArn.slice(keyIdOrArn.lastIndexOf('/') + 1);
+}
+
+function isKeyProblem(error: unknown): error is Problem {
+  return error instanceof Problem && error.code === 'misconfigured';
+}
+
 /** A KMS failure as the caller's failure: the key is unusable, or KMS is (for now). */
-function asSessionError(error: unknown): never {
+function asTokenError(error: unknown): never {
   if (error instanceof AwsCallError && error.type !== undefined && KEY_PROBLEMS.has(error.type)) {
     throw keyProblem(`the session signing key is unusable: ${error.message}`, error);
   }
-  if (error instanceof LoginError) throw error;
+  if (error instanceof Problem) throw error;
   const reason = error instanceof Error ? error.message : String(error);
-  throw new LoginError('session_unavailable', { reason, cause: error });
+  throw new Problem('session_unavailable', { reason, cause: error });
 }
 
 /** The keys could not be published: the same failure, said of the JWKS, not of a login. */
-function publishingFailure(error: unknown): LoginError {
-  if (!(error instanceof LoginError)) return new LoginError('internal_error', { cause: error });
-  return new LoginError(error.code, { ...error.facts, publishing: true });
+function publishingFailure(error: unknown): Problem {
+  if (!(error instanceof Problem)) return new Problem('internal_error', { cause: error });
+  return new Problem(error.code, { ...error.facts, publishing: true });
 }
 
-function keyProblem(reason: string, cause?: unknown): LoginError {
-  return new LoginError('misconfigured', {
+function keyProblem(reason: string, cause?: unknown): Problem {
+  return new Problem('misconfigured', {
     subject: 'signing_key',
     reason,
     ...(cause !== undefined && { cause }),

@@ -1,5 +1,5 @@
 import { SECRETS_MANAGER } from '../commons/budgets.ts';
-import { misconfigured } from '../domain/errors.ts';
+import { misconfigured } from '../domain/problem.ts';
 import { AwsCallError, type AwsCredentials, createAwsJsonClient } from './aws-json.ts';
 
 export { type AwsCredentials, credentialsFromEnv } from './aws-json.ts';

@@ -1,6 +1,6 @@
 import { WECHAT, wechatTotalMs } from '../commons/budgets.ts';
-import { LoginError, type ProblemCode } from '../domain/errors.ts';
-import type { LoginTrace, Session, WechatClient } from '../domain/ports.ts';
+import type { RequestTrace, WechatClient, WechatUser } from '../domain/ports.ts';
+import { Problem, type ProblemCode } from '../domain/problem.ts';
 import { HttpFailure, type HttpResponse, send } from './http.ts';
 
 export interface WechatClientOptions {
@@ -66,7 +66,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
           const outcome = interpret(response, trace);
           if (outcome !== 'busy') return outcome;
           if (!canRetry(attempt)) {
-            throw new LoginError('upstream_busy', { errcode: -1 });
+            throw new Problem('upstream_busy', { errcode: -1 });
           }
         } catch (error) {
           if (!(error instanceof HttpFailure)) throw error;
@@ -83,7 +83,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
   };
 }
 
-function interpret(response: HttpResponse, trace: LoginTrace): Session | 'busy' {
+function interpret(response: HttpResponse, trace: RequestTrace): WechatUser | 'busy' {
   if (response.status !== 200) return upstream(`WeChat answered HTTP ${response.status}`);
   let body: unknown;
   try {
@@ -106,11 +106,11 @@ function interpret(response: HttpResponse, trace: LoginTrace): Session | 'busy' 
     trace.errcode = errcode;
     if (errcode === -1) return 'busy';
     const known = KNOWN[errcode];
-    if (known) throw new LoginError(known, { errcode });
+    if (known) throw new Problem(known, { errcode });
     if (CREDENTIAL_ERRCODES.has(errcode)) {
-      throw new LoginError('misconfigured', { errcode, subject: 'secret' });
+      throw new Problem('misconfigured', { errcode, subject: 'secret' });
     }
-    throw new LoginError('upstream_error', { errcode });
+    throw new Problem('upstream_error', { errcode });
   }
   const { openid, unionid } = fields;
   if (typeof openid !== 'string' || openid === '')
@@ -126,20 +126,20 @@ function toErrcode(value: unknown): number | undefined {
   return undefined;
 }
 
-function failure(error: HttpFailure): LoginError {
+function failure(error: HttpFailure): Problem {
   // Only a request that went out and got no answer in time is a timeout; a connection that
   // never came up means WeChat is unreachable.
   if (error.kind === 'timeout' && error.sent) {
-    return new LoginError('upstream_timeout', { cause: error, reason: error.message });
+    return new Problem('upstream_timeout', { cause: error, reason: error.message });
   }
-  return new LoginError('upstream_error', {
+  return new Problem('upstream_error', {
     cause: error,
     reason: `WeChat could not be reached or broke off the answer (${error.message})`,
   });
 }
 
 function upstream(reason: string): never {
-  throw new LoginError('upstream_error', { reason });
+  throw new Problem('upstream_error', { reason });
 }
 
 function withTrailingSlash(url: URL): URL {

@@ -66,7 +66,9 @@ export function worstCaseLoginMs(wechatTimeoutMs: number): number {
   return 2 * readAndExchange + KMS.totalMs;
 }
 
-/** The function's timeout, in whole seconds: the worst path at the largest WeChat timeout, plus headroom. */
-export const FUNCTION_TIMEOUT_SECONDS = Math.ceil(
-  (worstCaseLoginMs(WECHAT.maxTimeoutMs) + FUNCTION_HEADROOM_MS) / 1000,
-);
+/**
+ * A dependency found unusable (a malformed secret, a refused AppSecret, a signing key that
+ * cannot be used) is read again at most this often: a misconfigured deployment under traffic
+ * would otherwise call it on every request.
+ */
+export const FORCED_READ_EVERY_MS = 5000;

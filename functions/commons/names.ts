@@ -1,5 +1,3 @@
-import type { ProblemCode } from '../domain/errors.ts';
-
 /**
  * Names that both the function and the stack use: the environment variables the stack sets
  * and the function reads, and the metrics the function writes and the alarms watch. Declared
@@ -21,23 +19,6 @@ export const ENV = {
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
 } as const;
 
-/**
- * The function's routes: API Gateway routes them (infra/login-api.ts) and the function
- * dispatches on the same route keys (functions/handler/routes.ts).
- */
-export const ROUTES = {
-  login: { method: 'POST', path: '/openid' },
-  /** The discovery document and the JWKS, where API Gateway's JWT authorizer looks for them. */
-  discovery: { method: 'GET', path: '/.well-known/openid-configuration' },
-  jwks: { method: 'GET', path: '/.well-known/jwks.json' },
-  me: { method: 'GET', path: '/me' },
-} as const;
-
-/** API Gateway's `routeKey` of a route: "METHOD /path". */
-export function routeKey(route: { readonly method: string; readonly path: string }): string {
-  return `${route.method} ${route.path}`;
-}
-
 /** The Embedded Metric Format record on every request's log line. */
 export const METRICS = {
   namespace: 'WeappOpenid',
@@ -56,4 +37,4 @@ export const OPERATOR_OUTCOMES = [
   'misconfigured',
   'secret_unavailable',
   'session_unavailable',
-] as const satisfies readonly ProblemCode[];
+] as const;

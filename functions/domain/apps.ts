@@ -1,4 +1,5 @@
-import { LoginError, misconfigured } from './errors.ts';
+import { isObject } from '../commons/json.ts';
+import { misconfigured, Problem } from './problem.ts';
 
 /** One mini program's credentials. */
 export interface AppCredentials {
@@ -43,13 +44,17 @@ export function parseSecretValue(raw: string): AppRegistry {
     return { kind: 'apps', apps: map };
   }
   if ('appId' in value || 'appSecret' in value) {
-    const appId = checkAppId(value.appId, '"appId"');
-    return {
-      kind: 'apps',
-      apps: new Map([[appId, checkAppSecret(value.appSecret, '"appSecret"')]]),
-    };
+    return singleAppRegistry(value.appId, value.appSecret);
   }
   throw misconfigured('the secret has neither "appId"/"appSecret" nor "apps"');
+}
+
+/** One app given directly (WECHAT_APP_ID/WECHAT_APP_SECRET), checked as the secret's would be. */
+export function singleAppRegistry(appId: unknown, appSecret: unknown): AppRegistry {
+  return {
+    kind: 'apps',
+    apps: new Map([[checkAppId(appId, '"appId"'), checkAppSecret(appSecret, '"appSecret"')]]),
+  };
 }
 
 /**
@@ -66,11 +71,11 @@ export function selectApp(registry: AppRegistry, requested: string | undefined):
     if (configured.length === 1 && only !== undefined) {
       return { appId: only, appSecret: registry.apps.get(only) as string };
     }
-    throw new LoginError('appid_mismatch', { configuredAppIds: configured });
+    throw new Problem('appid_mismatch', { configuredAppIds: configured });
   }
   const appSecret = registry.apps.get(requested);
   if (appSecret === undefined) {
-    throw new LoginError('appid_mismatch', {
+    throw new Problem('appid_mismatch', {
       configuredAppIds: configured,
       receivedAppId: requested,
     });
@@ -97,8 +102,4 @@ function checkAppSecret(appSecret: unknown, where: string): string {
     );
   }
   return appSecret;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,4 @@
-import { LoginError } from './errors.ts';
+import { Problem } from './problem.ts';
 
 /** Who called a protected route, from the claims API Gateway's JWT authorizer verified. */
 export interface Identity {
@@ -9,26 +9,37 @@ export interface Identity {
   readonly expiresAt: number;
 }
 
+/** A NumericDate as API Gateway passes it: a string of digits, nothing else. */
+const NUMERIC_DATE = /^\d{1,15}$/;
+
 /**
  * Reads verified claims. API Gateway passes every claim as a string (`"exp": "1700000000"`);
  * the local authorizer passes them the same way. The token itself is never verified here:
- * that is the authorizer's job. No claims, or claims without a subject, is `unauthorized`.
+ * that is the authorizer's job, which has already refused an expired token. The claims are
+ * still read strictly, and an `exp` in the past refused, so that a route added later without
+ * the authorizer trusts nothing: no claims, a claim of the wrong shape, or an expired one is
+ * `unauthorized`.
  */
 export function identityFromClaims(
   claims: Readonly<Record<string, unknown>> | undefined,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
 ): Identity {
   const sub = text(claims?.sub);
   const aud = text(claims?.aud);
-  const exp = Number(text(claims?.exp) ?? Number.NaN);
-  if (sub === undefined || aud === undefined || !Number.isSafeInteger(exp)) {
-    throw new LoginError('unauthorized', { reason: 'the request carries no verified claims' });
+  const exp = text(claims?.exp);
+  if (sub === undefined || aud === undefined || exp === undefined || !NUMERIC_DATE.test(exp)) {
+    throw new Problem('unauthorized', { reason: 'the request carries no verified claims' });
+  }
+  const expiresAt = Number(exp);
+  if (expiresAt <= nowSeconds) {
+    throw new Problem('unauthorized', { reason: 'the token has expired' });
   }
   const unionid = text(claims?.unionid);
   return {
     openid: sub,
     ...(unionid !== undefined && { unionid }),
     appid: aud,
-    expiresAt: exp,
+    expiresAt,
   };
 }
 

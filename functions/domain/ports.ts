@@ -1,13 +1,13 @@
 import type { AppCredentials, AppRegistry } from './apps.ts';
 
 /** What a successful code2Session gives us. The session_key is dropped on purpose. */
-export interface Session {
+export interface WechatUser {
   readonly openid: string;
   readonly unionid?: string;
 }
 
 /** Filled in while a login runs, for the request's log line. */
-export interface LoginTrace {
+export interface RequestTrace {
   /** Calls made to WeChat, retries included. */
   calls: number;
   wechatMs: number;
@@ -17,9 +17,9 @@ export interface LoginTrace {
   openid?: string;
 }
 
-/** WeChat's code2Session. Throws `LoginError` for every answer other than a session. */
+/** WeChat's code2Session. Throws `Problem` for every answer other than a session. */
 export interface WechatClient {
-  code2Session(app: AppCredentials, code: string, trace: LoginTrace): Promise<Session>;
+  code2Session(app: AppCredentials, code: string, trace: RequestTrace): Promise<WechatUser>;
 }
 
 /** Where the configured apps come from. */

@@ -1,4 +1,6 @@
-import type { FailureFacts, ProblemCode, RequestViolation } from '../domain/errors.ts';
+import { OPERATOR_OUTCOMES } from '../commons/names.ts';
+import type { FailureFacts, ProblemCode, RequestViolation } from '../domain/problem.ts';
+import type { RouteName } from '../routes/route.ts';
 import { MAX_BODY_BYTES, MAX_CODE_LENGTH } from './request.ts';
 
 /** A code only the local server answers with; API Gateway answers it itself in the cloud. */
@@ -9,8 +11,11 @@ export interface ProblemWords {
   readonly status: number;
   readonly title: string;
   readonly retryAfterSeconds?: number;
-  /** For the mini program developer: what to fix. Never quotes the input or a secret. */
-  readonly detail: (facts: FailureFacts) => string;
+  /**
+   * For the mini program developer: what to fix. Never quotes the input or a secret. `route`
+   * is the route that failed, where one code means different things on two routes.
+   */
+  readonly detail: (facts: FailureFacts, route?: RouteName) => string;
   /** Headers the answer carries besides the problem's own. */
   readonly headers?: Readonly<Record<string, string>>;
   /** For the operator, in the log line; defaults to the facts' own `reason`. */
@@ -136,10 +141,12 @@ export const CATALOGUE = {
     status: 503,
     title: 'The session could not be signed',
     retryAfterSeconds: RETRY_AFTER.session,
-    detail: ({ publishing }) =>
+    detail: ({ publishing, beforeExchange }) =>
       publishing
         ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
-        : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
+        : beforeExchange
+          ? `The backend cannot reach its session signing key right now, so it did not ask WeChat: the code is not used up. Wait ${RETRY_AFTER.session} seconds, then log in again.`
+          : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
   },
   unauthorized: {
     status: 401,
@@ -175,3 +182,6 @@ function upstreamReason(reason: string | undefined, errcode: number | undefined)
     ? 'WeChat could not be reached'
     : `WeChat answered with errcode ${errcode}, which this backend does not know how to handle`;
 }
+
+// The alarmed outcomes (declared with the names the stack shares) must be codes of this catalogue.
+OPERATOR_OUTCOMES satisfies readonly ProblemCode[];

@@ -1,9 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type FailureFacts, LoginError, type ProblemCode } from '../domain/errors.ts';
-import { CATALOGUE, type RouteProblemCode } from './catalogue.ts';
-
-/** Every answer that is about one user or one request. */
-export const NO_STORE = 'no-store';
+import { type FailureFacts, Problem, type ProblemCode } from '../domain/problem.ts';
+import { NO_STORE, type RouteName } from '../routes/route.ts';
+import { CATALOGUE, type ProblemWords, type RouteProblemCode } from './catalogue.ts';
 
 /** A failure, rendered: the problem response, and the operator's reason for the log line. */
 export interface RenderedProblem {
@@ -14,17 +12,21 @@ export interface RenderedProblem {
 
 /**
  * The one place where a failure becomes HTTP: an RFC 9457 problem in the README's shape.
- * Anything but a `LoginError` is `internal_error`.
+ * Anything but a `Problem` is `internal_error`.
  */
-export function problem(error: unknown, requestId: string): RenderedProblem {
-  const known = error instanceof LoginError ? error : undefined;
+export function renderProblem(
+  error: unknown,
+  requestId: string,
+  route?: RouteName,
+): RenderedProblem {
+  const known = error instanceof Problem ? error : undefined;
   const code = known?.code ?? 'internal_error';
   const facts = known?.facts ?? {};
   const words = CATALOGUE[code];
   const reason = 'reason' in words ? words.reason(facts) : facts.reason;
   return {
     code,
-    response: problemResponse(code, requestId, facts),
+    response: problemResponse(code, requestId, facts, undefined, route),
     ...(reason !== undefined && { reason }),
   };
 }
@@ -35,14 +37,17 @@ export function problemResponse(
   requestId: string,
   facts: FailureFacts = {},
   detail?: string,
+  route?: RouteName,
 ): APIGatewayProxyStructuredResultV2 {
-  const words = CATALOGUE[code];
+  const words: ProblemWords = CATALOGUE[code];
   const headers: Record<string, string> = {
     'content-type': 'application/problem+json',
     'cache-control': NO_STORE,
   };
-  if ('retryAfterSeconds' in words) headers['retry-after'] = String(words.retryAfterSeconds);
-  if ('headers' in words) Object.assign(headers, words.headers);
+  if (words.retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(words.retryAfterSeconds);
+  }
+  if (words.headers) Object.assign(headers, words.headers);
   return {
     statusCode: words.status,
     headers,
@@ -50,7 +55,7 @@ export function problemResponse(
       type: `urn:weapp-openid:problem:${code}`,
       title: words.title,
       status: words.status,
-      detail: detail ?? words.detail(facts),
+      detail: detail ?? words.detail(facts, route),
       code,
       ...(facts.errcode !== undefined && { errcode: facts.errcode }),
       requestId,

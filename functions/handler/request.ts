@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LoginError, type RequestViolation } from '../domain/errors.ts';
-import type { LoginRequest } from '../domain/login.ts';
+import { isObject } from '../commons/json.ts';
+import { Problem, type RequestViolation } from '../domain/problem.ts';
 
 /** Largest body accepted, counted as received (before base64 decoding). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -15,10 +15,10 @@ const REFERER =
   /^https:\/\/servicewechat\.com\/([A-Za-z0-9_-]{1,64})\/[A-Za-z0-9._-]{1,64}\/page-frame\.html$/;
 
 /**
- * Turns an API Gateway v2 event into a login request, or throws `invalid_request` (with the
- * rule it broke) or `payload_too_large`. Whether the AppID is served is the domain's question.
+ * The JSON object a request's body holds, or throws `invalid_request` (with the rule it
+ * broke) or `payload_too_large`. What the fields mean is the route's to check.
  */
-export function parseLoginRequest(event: APIGatewayProxyEventV2): LoginRequest {
+export function jsonBody(event: APIGatewayProxyEventV2): Readonly<Record<string, unknown>> {
   const body = decodeBody(event);
   let value: unknown;
   try {
@@ -26,22 +26,20 @@ export function parseLoginRequest(event: APIGatewayProxyEventV2): LoginRequest {
   } catch {
     throw invalid('body_not_json');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid('body_not_object');
-  }
-  const fields = value as Record<string, unknown>;
-  const code = checkCode(Object.hasOwn(fields, 'code') ? fields.code : undefined);
-  const appId =
-    refererAppId(event.headers) ??
-    bodyAppId(Object.hasOwn(fields, 'appid') ? fields.appid : undefined);
-  return appId === undefined ? { code } : { code, appId };
+  if (!isObject(value)) throw invalid('body_not_object');
+  return value;
+}
+
+/** A body field the client set itself: own properties only, never Object.prototype's. */
+export function field(fields: Readonly<Record<string, unknown>>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }
 
 function decodeBody(event: APIGatewayProxyEventV2): string {
   const raw = event.body;
   if (raw === undefined || raw === null || raw === '') throw invalid('body_missing');
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new LoginError('payload_too_large');
+    throw new Problem('payload_too_large');
   }
   if (!event.isBase64Encoded) return raw;
   const compact = raw.replace(/\s+/g, '');
@@ -51,7 +49,8 @@ function decodeBody(event: APIGatewayProxyEventV2): string {
   return Buffer.from(compact, 'base64').toString('utf8');
 }
 
-function checkCode(code: unknown): string {
+/** A one-time code from WeChat (a login or a phone code), checked before it goes anywhere. */
+export function checkCode(code: unknown): string {
   if (code === undefined) throw invalid('code_missing');
   if (typeof code !== 'string') throw invalid('code_not_string');
   if (code.trim() === '') throw invalid('code_empty');
@@ -64,7 +63,7 @@ function checkCode(code: unknown): string {
   return code;
 }
 
-function bodyAppId(appId: unknown): string | undefined {
+export function bodyAppId(appId: unknown): string | undefined {
   if (appId === undefined || appId === null) return undefined;
   if (typeof appId !== 'string' || !REQUESTED_APP_ID.test(appId)) {
     throw invalid('appid_malformed');
@@ -73,7 +72,9 @@ function bodyAppId(appId: unknown): string | undefined {
 }
 
 /** A Referer of exactly wx.request's shape names the calling mini program; any other is ignored. */
-function refererAppId(headers: APIGatewayProxyEventV2['headers'] | undefined): string | undefined {
+export function refererAppId(
+  headers: APIGatewayProxyEventV2['headers'] | undefined,
+): string | undefined {
   if (!headers) return undefined;
   let referer = headers.referer;
   if (referer === undefined) {
@@ -84,6 +85,6 @@ function refererAppId(headers: APIGatewayProxyEventV2['headers'] | undefined): s
   return referer === undefined ? undefined : REFERER.exec(referer)?.[1];
 }
 
-function invalid(violation: RequestViolation): LoginError {
-  return new LoginError('invalid_request', { violation });
+export function invalid(violation: RequestViolation): Problem {
+  return new Problem('invalid_request', { violation });
 }

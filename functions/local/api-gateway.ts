@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ApiEvent } from '../handler/routes.ts';
+import { login } from '../routes/login.ts';
+import { type ApiEvent, routeKey as keyOf } from '../routes/route.ts';
 
 /** Bodies are read up to this size; anything larger is answered 413 by the handler anyway. */
 const READ_LIMIT = 64 * 1024;
@@ -32,7 +33,7 @@ export function toEvent(
   req: IncomingMessage,
   body: Buffer,
   requestId: string,
-  routeKey = 'POST /openid',
+  routeKey = keyOf(login),
   claims?: Record<string, string>,
 ): ApiEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');

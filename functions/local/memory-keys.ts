@@ -1,12 +1,12 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { rsaPublicJwk } from '../adapters/jwk.ts';
-import type { SessionKeys } from '../domain/session.ts';
+import type { TokenKeys } from '../domain/token.ts';
 
 /**
  * The sandbox's session keys: an RSA 2048 pair generated at start and held in memory, so
  * tokens work with no account. Tokens die with the process, as they should in a sandbox.
  */
-export function createMemoryKeys(): SessionKeys {
+export function createMemoryKeys(): TokenKeys {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = rsaPublicJwk(publicKey.export({ format: 'der', type: 'spki' }));
   return {
@@ -17,5 +17,6 @@ export function createMemoryKeys(): SessionKeys {
       return Promise.resolve({ signingInput, signature });
     },
     published: () => Promise.resolve([jwk]),
+    ready: () => Promise.resolve(),
   };
 }

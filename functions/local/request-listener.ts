@@ -1,17 +1,16 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { ROUTES, routeKey } from '../commons/names.ts';
 import type { Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
 import { problemResponse } from '../handler/problems.ts';
+import { type Route, routeKey } from '../routes/route.ts';
 import { newRequestId, readBody, toEvent, writeResult } from './api-gateway.ts';
-import type { LocalAuthorizer } from './authorizer.ts';
+import { type LocalAuthorizer, TokenRefused } from './authorizer.ts';
 
 /** What the local server routes to, once it is wired. */
 export interface LocalRoutes {
+  /** The handler, and through it the routes it serves. */
   readonly handler: ApiHandler;
-  /** Whether the session routes are served; else only the login. */
-  readonly sessions: boolean;
-  /** Stands in for API Gateway's JWT authorizer on `GET /me`. */
+  /** Stands in for API Gateway's JWT authorizer on the routes that take a token. */
   readonly authorize?: LocalAuthorizer;
 }
 
@@ -25,10 +24,33 @@ export function createRequestListener(
   routes: () => LocalRoutes | undefined,
   log: Logger,
 ): RequestListener {
-  const methods = new Map<boolean, ReadonlyMap<string, readonly string[]>>([
-    [true, methodsByPath(true)],
-    [false, methodsByPath(false)],
-  ]);
+  // Built once per route list: the list is fixed once the server is wired.
+  const gates = new WeakMap<readonly Route[], ReadonlyMap<string, ReadonlyMap<string, Route>>>();
+  const gateOf = (routes: readonly Route[]) => {
+    let gate = gates.get(routes);
+    if (!gate) {
+      gate = byPath(routes);
+      gates.set(routes, gate);
+    }
+    return gate;
+  };
+
+  /** What API Gateway answers itself in the cloud (and logs in its access log), logged here. */
+  function refused(
+    requestId: string,
+    route: string,
+    status: number,
+    outcome: string,
+    reason?: string,
+  ) {
+    log.info('request', {
+      route,
+      requestId,
+      outcome,
+      status,
+      ...(reason !== undefined && { reason }),
+    });
+  }
 
   async function answer(req: IncomingMessage, res: ServerResponse, requestId: string) {
     const path = pathOf(req.url);
@@ -41,9 +63,10 @@ export function createRequestListener(
       );
     }
     const wired = routes();
-    const allowed = wired && methods.get(wired.sessions)?.get(path);
-    if (wired === undefined || allowed === undefined) {
+    const methods = wired && gateOf(wired.handler.routes).get(path);
+    if (wired === undefined || methods === undefined) {
       req.resume();
+      refused(requestId, `${req.method} ${loggable(path)}`, 404, 'not_found');
       return writeResult(
         res,
         problemResponse(
@@ -55,8 +78,11 @@ export function createRequestListener(
         requestId,
       );
     }
-    if (!allowed.includes(req.method ?? '')) {
+    const route = methods.get(req.method ?? '');
+    if (route === undefined) {
+      const allowed = [...methods.keys()];
       req.resume();
+      refused(requestId, `${req.method} ${loggable(path)}`, 405, 'method_not_allowed');
       const result = problemResponse(
         'method_not_allowed',
         requestId,
@@ -70,17 +96,19 @@ export function createRequestListener(
       );
     }
     const body = await readBody(req);
-    const key = `${req.method} ${path}`;
     let claims: Record<string, string> | undefined;
-    if (key === routeKey(ROUTES.me) && wired.authorize) {
+    if (route.access === 'token' && wired.authorize) {
       try {
         // Repeated headers joined, as API Gateway passes them.
         claims = await wired.authorize(req.headersDistinct.authorization?.join(','));
-      } catch {
-        // As API Gateway: 401 before the function runs, with no word on what was wrong.
+      } catch (error) {
+        // As API Gateway: 401 before the function runs, with no word to the caller on what
+        // was wrong; the developer finds the reason in the log, never the token.
+        refused(requestId, routeKey(route), 401, 'unauthorized', reasonOf(error));
         return writeResult(res, problemResponse('unauthorized', requestId), requestId);
       }
     }
+    const key = routeKey(route);
     writeResult(res, await wired.handler(toEvent(req, body, requestId, key, claims)), requestId);
   }
 
@@ -110,16 +138,27 @@ export function createRequestListener(
   };
 }
 
+/** A path as the log may hold it: bounded, since the client chose it. */
+function loggable(path: string): string {
+  return path.length > 100 ? `${path.slice(0, 100)}…` : path;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof TokenRefused ? error.reason : 'the token could not be checked';
+}
+
 /** The request target's path, or undefined when it is not a URL (`GET http://%zz/`). */
 function pathOf(target: string | undefined): string | undefined {
   return URL.parse(target ?? '/', 'http://localhost')?.pathname;
 }
 
-/** The routes served, by path: the methods each takes. With sessions off, only the login. */
-function methodsByPath(sessions: boolean): ReadonlyMap<string, readonly string[]> {
-  const methods = new Map<string, string[]>();
-  for (const { method, path } of sessions ? Object.values(ROUTES) : [ROUTES.login]) {
-    methods.set(path, [...(methods.get(path) ?? []), method]);
+/** The routes served, by path, then by method. */
+function byPath(routes: readonly Route[]): ReadonlyMap<string, ReadonlyMap<string, Route>> {
+  const paths = new Map<string, Map<string, Route>>();
+  for (const route of routes) {
+    const methods = paths.get(route.path) ?? new Map<string, Route>();
+    methods.set(route.method, route);
+    paths.set(route.path, methods);
   }
-  return methods;
+  return paths;
 }

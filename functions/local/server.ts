@@ -11,7 +11,7 @@ import { createStaticSource } from '../adapters/secret-store.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { CredentialSource, Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
-import { createApiHandler, credentialSource, kmsSessions, type SessionWiring } from '../wiring.ts';
+import { createApiHandler, credentialSource, kmsTokens, type TokenWiring } from '../wiring.ts';
 import { createLocalAuthorizer } from './authorizer.ts';
 import { createMemoryKeys } from './memory-keys.ts';
 import { createRequestListener, type LocalRoutes } from './request-listener.ts';
@@ -66,7 +66,7 @@ export async function startLocalServer(
 
   const sandbox = config.credentials.kind === 'sandbox' ? await startSandboxWechat() : undefined;
   let credentials: CredentialSource;
-  let sessions: SessionWiring | undefined;
+  let tokens: TokenWiring | undefined;
   let handler: ApiHandler;
   try {
     if (sandbox) {
@@ -75,23 +75,22 @@ export async function startLocalServer(
         defaultAppId: SANDBOX_DEFAULT_APP_ID,
         appSecret: SANDBOX_APP_SECRET,
       });
-      sessions = {
+      tokens = {
         keys: createMemoryKeys(),
-        issuer:
-          config.sessions.kind === 'kms' ? (config.sessions.issuer ?? localIssuer) : localIssuer,
-        ttlSeconds: config.sessions.ttlSeconds,
+        issuer: config.tokens.kind === 'kms' ? (config.tokens.issuer ?? localIssuer) : localIssuer,
+        ttlSeconds: config.tokens.ttlSeconds,
       };
       handler = createApiHandler(
         { ...config, wechatBaseUrl: sandbox.url },
         log,
         credentials,
         'weapp-openid-local',
-        sessions,
+        tokens,
       );
     } else {
       credentials = credentialSource(config, log);
-      sessions = kmsSessions(config, localIssuer, log);
-      handler = createApiHandler(config, log, credentials, 'weapp-openid-local', sessions);
+      tokens = kmsTokens(config, localIssuer, log);
+      handler = createApiHandler(config, log, credentials, 'weapp-openid-local', tokens);
     }
   } catch (error) {
     server.closeAllConnections();
@@ -101,10 +100,9 @@ export async function startLocalServer(
   }
   routes = {
     handler,
-    sessions: sessions !== undefined,
-    ...(sessions && {
+    ...(tokens && {
       authorize: createLocalAuthorizer({
-        issuer: sessions.issuer,
+        issuer: tokens.issuer,
         audiences: async () => {
           const registry = await credentials.get();
           return registry.kind === 'any' ? 'any' : [...registry.apps.keys()];
@@ -115,7 +113,7 @@ export async function startLocalServer(
 
   return {
     url: new URL(`http://localhost:${port}/openid`),
-    issuer: sessions?.issuer,
+    issuer: tokens?.issuer,
     mode: sandbox ? 'sandbox' : config.credentials.kind === 'env' ? 'credentials' : 'secret',
     close: async () => {
       server.closeAllConnections();
@@ -136,9 +134,9 @@ if (import.meta.main) {
   const log = createLogger({ service: 'weapp-openid-local' });
   try {
     const local = await startLocalServer(loadConfig(process.env), log);
-    const sessions = local.issuer ? `sessions signed, issuer ${local.issuer}` : 'sessions off';
+    const signing = local.issuer ? `sessions signed, issuer ${local.issuer}` : 'sessions off';
     process.stdout.write(
-      `weapp-openid listening on ${local.url.href} (${DESCRIPTIONS[local.mode]}; ${sessions})\n`,
+      `weapp-openid listening on ${local.url.href} (${DESCRIPTIONS[local.mode]}; ${signing})\n`,
     );
     const stop = () => void local.close().then(() => process.exit(0));
     process.once('SIGINT', stop);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   API_GATEWAY_INTEGRATION_LIMIT_MS,
-  FUNCTION_TIMEOUT_SECONDS,
   JWKS_FETCH_LIMIT_MS,
   KMS,
   SECRETS_MANAGER,
@@ -9,6 +8,7 @@ import {
   wechatTotalMs,
   worstCaseLoginMs,
 } from '../../functions/commons/budgets.ts';
+import { FUNCTION_TIMEOUT_SECONDS, ROUTES } from '../../functions/routes/index.ts';
 
 describe('the request budgets', () => {
   it('fit the worst login, at the largest WeChat timeout, inside the function timeout', () => {
@@ -23,6 +23,14 @@ describe('the request budgets', () => {
     // Assess
     expect(worst).toBe(slowest);
     expect(worst).toBeLessThan(FUNCTION_TIMEOUT_SECONDS * 1000);
+  });
+
+  it('give every route, at the largest WeChat timeout, its answer inside the function timeout', () => {
+    for (const route of ROUTES) {
+      expect(route.budgetMs(WECHAT.maxTimeoutMs), route.name).toBeLessThan(
+        FUNCTION_TIMEOUT_SECONDS * 1000,
+      );
+    }
   });
 
   it('end the function before API Gateway gives up on it', () => {

@@ -11,7 +11,7 @@ describe('the configuration', () => {
 
     expect(config).toEqual({
       credentials: { kind: 'sandbox' },
-      sessions: { kind: 'off', ttlSeconds: 7200 },
+      tokens: { kind: 'off', ttlSeconds: 7200 },
       wechatBaseUrl: new URL('https://api.weixin.qq.com'),
       wechatTimeoutMs: 3000,
       secretTtlMs: 300_000,
@@ -30,7 +30,7 @@ describe('the configuration', () => {
       AWS_ENDPOINT_URL_KMS: 'http://kms:2',
     });
 
-    expect(config.sessions).toEqual({
+    expect(config.tokens).toEqual({
       kind: 'kms',
       keyId: 'alias/weapp-openid-session',
       publishedKeyIds: ['arn:aws:kms:ap-east-1:1:key/old'],

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FORCED_READ_EVERY_MS } from '../../functions/adapters/secret-store.ts';
+import { FORCED_READ_EVERY_MS } from '../../functions/commons/budgets.ts';
 import { loginEvent as event, json } from '../../harness/events.ts';
 import { errcode, ok, type Reply } from '../../harness/fake-wechat.ts';
 import {

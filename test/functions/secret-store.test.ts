@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
-import { createSecretStore, FORCED_READ_EVERY_MS } from '../../functions/adapters/secret-store.ts';
+import { createSecretStore } from '../../functions/adapters/secret-store.ts';
 import {
   createSecretsManagerReader,
   credentialsFromEnv,
 } from '../../functions/adapters/secrets-manager.ts';
+import { FORCED_READ_EVERY_MS } from '../../functions/commons/budgets.ts';
 import { awsEndpoint } from '../../functions/config.ts';
 import type { AppRegistry } from '../../functions/domain/apps.ts';
-import { LoginError, misconfigured } from '../../functions/domain/errors.ts';
+import { misconfigured, Problem } from '../../functions/domain/problem.ts';
 import {
   APP_ID,
   APP_SECRET,
@@ -172,7 +173,7 @@ describe.skipIf(!motoAvailable)('the secret store against Secrets Manager (moto_
 
     const error = await source.get().catch((reason: unknown) => reason);
 
-    expect(error).toBeInstanceOf(LoginError);
+    expect(error).toBeInstanceOf(Problem);
     expect(error).toMatchObject({
       code: 'secret_unavailable',
       facts: expect.objectContaining({

@@ -2,8 +2,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
-import { LoginError } from '../../functions/domain/errors.ts';
-import type { LoginTrace } from '../../functions/domain/ports.ts';
+import type { RequestTrace } from '../../functions/domain/ports.ts';
+import { Problem } from '../../functions/domain/problem.ts';
 import { errcode, type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, CODE, OPENID } from '../../harness/fixtures.ts';
 
@@ -15,7 +15,7 @@ afterAll(() => wechat.close());
 beforeEach(() => wechat.reset());
 
 const app = { appId: APP_ID, appSecret: APP_SECRET };
-const newTrace = (): LoginTrace => ({ calls: 0, wechatMs: 0 });
+const newTrace = (): RequestTrace => ({ calls: 0, wechatMs: 0 });
 const client = (options: { timeoutMs?: number; baseUrl?: string; budgetMs?: number } = {}) =>
   createWechatClient({
     baseUrl: new URL(options.baseUrl ?? wechat.url),
@@ -24,13 +24,13 @@ const client = (options: { timeoutMs?: number; baseUrl?: string; budgetMs?: numb
     ...(options.budgetMs !== undefined && { budgetMs: options.budgetMs }),
   });
 
-async function failure(promise: Promise<unknown>): Promise<LoginError> {
+async function failure(promise: Promise<unknown>): Promise<Problem> {
   const error = await promise.then(
     () => undefined,
     (reason: unknown) => reason,
   );
-  expect(error).toBeInstanceOf(LoginError);
-  return error as LoginError;
+  expect(error).toBeInstanceOf(Problem);
+  return error as Problem;
 }
 
 describe('the code2Session request', () => {

@@ -6,7 +6,7 @@ import { loadConfig } from '../../functions/config.ts';
 import { parseSecretValue } from '../../functions/domain/apps.ts';
 import type { ApiHandler } from '../../functions/handler/http-handler.ts';
 import { createMemoryKeys } from '../../functions/local/memory-keys.ts';
-import { createApiHandler, kmsSessions } from '../../functions/wiring.ts';
+import { createApiHandler, kmsTokens } from '../../functions/wiring.ts';
 import { json, loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, CODE, OPENID, singleAppSecret, UNIONID } from '../../harness/fixtures.ts';
@@ -138,8 +138,8 @@ describe('GET /me', () => {
         sub: OPENID,
         aud: APP_ID,
         unionid: UNIONID,
-        iat: '1699992800',
-        exp: '1700000000',
+        iat: '4102437600',
+        exp: '4102444800',
         jti: 'x',
       }),
     );
@@ -151,9 +151,29 @@ describe('GET /me', () => {
       openid: OPENID,
       unionid: UNIONID,
       appid: APP_ID,
-      expiresAt: 1_700_000_000,
+      expiresAt: 4_102_444_800,
     });
   });
+
+  it.each([
+    ['an exp in the past', '1700000000'],
+    ['an exp with spaces', ' 4102444800 '],
+    ['an exp in hex', '0x1000000000'],
+    ['an exp in exponent notation', '4.1e9'],
+    ['an exp that is not a number', 'soon'],
+  ])(
+    'answers 401 unauthorized for claims with %s, trusting nothing without the authorizer',
+    async (_what, exp) => {
+      // Act
+      const result = await on(
+        routeEvent('GET /me', { iss: ISSUER, sub: OPENID, aud: APP_ID, exp }),
+      );
+
+      // Assess
+      expect(result.statusCode).toBe(401);
+      expect(json(result).code).toBe('unauthorized');
+    },
+  );
 
   it('answers 401 unauthorized when the event carries no claims', async () => {
     // Act
@@ -188,7 +208,7 @@ describe('the configuration of KMS sessions', () => {
   it('stops the start-up, naming SESSION_ISSUER, when the cloud gives a key but no issuer', () => {
     const config = loadConfig({ SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' });
 
-    expect(() => kmsSessions(config, undefined, QUIET)).toThrow(
+    expect(() => kmsTokens(config, undefined, QUIET)).toThrow(
       /SESSION_ISSUER is required with SESSION_KEY_ID/,
     );
   });
@@ -196,16 +216,16 @@ describe('the configuration of KMS sessions', () => {
   it('takes the local issuer only when SESSION_ISSUER is not set', () => {
     const env = { SESSION_KEY_ID: 'alias/session', AWS_REGION: 'ap-east-1' };
 
-    expect(kmsSessions(loadConfig(env), 'http://localhost:2020', QUIET)?.issuer).toBe(
+    expect(kmsTokens(loadConfig(env), 'http://localhost:2020', QUIET)?.issuer).toBe(
       'http://localhost:2020',
     );
     expect(
-      kmsSessions(loadConfig({ ...env, SESSION_ISSUER: ISSUER }), 'http://localhost:2020', QUIET)
+      kmsTokens(loadConfig({ ...env, SESSION_ISSUER: ISSUER }), 'http://localhost:2020', QUIET)
         ?.issuer,
     ).toBe(ISSUER);
   });
 
   it('is off without SESSION_KEY_ID', () => {
-    expect(kmsSessions(loadConfig({}), 'http://localhost:2020', QUIET)).toBeUndefined();
+    expect(kmsTokens(loadConfig({}), 'http://localhost:2020', QUIET)).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { createAwsJsonClient } from '../../functions/adapters/aws-json.ts';
 import { createKmsKeys } from '../../functions/adapters/kms-keys.ts';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { loadConfig } from '../../functions/config.ts';
-import { createSessionIssuer } from '../../functions/domain/session.ts';
+import { createTokenIssuer } from '../../functions/domain/token.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, OTHER_APP_ID, UNIONID } from '../../harness/fixtures.ts';
@@ -325,7 +325,7 @@ async function sign(
   options: { appId?: string; issuer?: string; now?: number; ttlSeconds?: number },
 ): Promise<string> {
   const now = options.now;
-  const issue = createSessionIssuer({
+  const issue = createTokenIssuer({
     keys: motoKeys(),
     issuer: options.issuer ?? server.issuer ?? '',
     ttlSeconds: options.ttlSeconds ?? 600,
@@ -333,5 +333,5 @@ async function sign(
     newTokenId: () => 'forged',
   });
   const app = { appId: options.appId ?? APP_ID, appSecret: 'unused' };
-  return (await issue({ openid: 'oSigned00000000000000000000' }, app)).token;
+  return (await issue.issue({ openid: 'oSigned00000000000000000000' }, app)).token;
 }

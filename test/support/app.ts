@@ -1,10 +1,9 @@
 import { createLogger } from '../../functions/adapters/log.ts';
 import { createSecretStore } from '../../functions/adapters/secret-store.ts';
-import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import { loadConfig } from '../../functions/config.ts';
-import { createLogin } from '../../functions/domain/login.ts';
 import type { CredentialSource, Logger } from '../../functions/domain/ports.ts';
-import { type ApiHandler, createHandler } from '../../functions/handler/http-handler.ts';
+import type { ApiHandler } from '../../functions/handler/http-handler.ts';
+import { createApiHandler } from '../../functions/wiring.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { singleAppSecret } from '../../harness/fixtures.ts';
 
@@ -45,7 +44,7 @@ export interface TestAppOptions {
 }
 
 /**
- * The real handler, client and secret cache, wired as functions/wiring.ts wires them, with
+ * The real handler, client and secret cache, wired by functions/wiring.ts, with
  * WeChat on loopback and the secret's reader in memory. Log lines are captured.
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -76,20 +75,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       log,
       now: () => Date.now() + offsetMs,
     });
-  const client = createWechatClient({
-    baseUrl: config.wechatBaseUrl,
-    timeoutMs: config.wechatTimeoutMs,
-    ...(options.retryDelayMs !== undefined && { retryDelayMs: options.retryDelayMs }),
-  });
   return {
     wechat,
     secret,
     lines,
     written,
-    handler: createHandler({
-      login: createLogin({ credentials, wechat: client }),
-      log,
-      service: 'test',
+    handler: createApiHandler(config, log, credentials, 'test', undefined, {
+      ...(options.retryDelayMs !== undefined && { wechatRetryDelayMs: options.retryDelayMs }),
     }),
     later: (ms) => {
       offsetMs += ms;

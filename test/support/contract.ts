@@ -3,7 +3,7 @@
  * rather than from functions/handler/catalogue.ts, so that tests comparing against it catch a
  * drift in either. Used by the property tests and the load test.
  */
-import type { ProblemCode } from '../../functions/domain/errors.ts';
+import type { ProblemCode } from '../../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../../functions/handler/catalogue.ts';
 
 /** Status of every problem `code` the README names. */

@@ -1,6 +1,5 @@
-import { ROUTES } from '../commons/names.ts';
 import type { AppCredentials } from './apps.ts';
-import type { Session } from './ports.ts';
+import type { WechatUser } from './ports.ts';
 
 /** An RSA public key as a JWK, the way the JWKS publishes it. */
 export interface PublicJwk {
@@ -15,10 +14,10 @@ export interface PublicJwk {
 
 /**
  * Signs with the current key (KMS in the cloud, an in-memory key in the sandbox) and knows
- * which keys are published. Throws `LoginError` (`session_unavailable` or `misconfigured`
+ * which keys are published. Throws `Problem` (`session_unavailable` or `misconfigured`
  * with subject `signing_key`) when it cannot.
  */
-export interface SessionKeys {
+export interface TokenKeys {
   /**
    * Signs, with the current key, the JWS signing input that `input` builds for that key's
    * `kid`: RSASSA-PKCS1-v1_5 with SHA-256, in one bounded step (finding the `kid` included).
@@ -26,16 +25,21 @@ export interface SessionKeys {
   sign(input: (kid: string) => string): Promise<{ signingInput: string; signature: Uint8Array }>;
   /** The signing key and every retired key still published. */
   published(): Promise<readonly PublicJwk[]>;
+  /**
+   * Resolves once the signing key is known usable (its public key read); rejects when it is
+   * known unusable, so a login can stop before WeChat spends the code.
+   */
+  ready(): Promise<void>;
 }
 
 /** What a successful login answers when sessions are on. */
-export interface SignedSession extends Session {
+export interface IssuedToken extends WechatUser {
   readonly token: string;
   readonly expiresIn: number;
 }
 
-export interface SessionIssuerDeps {
-  readonly keys: SessionKeys;
+export interface TokenIssuerDeps {
+  readonly keys: TokenKeys;
   readonly issuer: string;
   readonly ttlSeconds: number;
   readonly now?: () => number;
@@ -43,15 +47,27 @@ export interface SessionIssuerDeps {
 }
 
 /** Signs the login state of one user of one mini program. */
-export type IssueSession = (session: Session, app: AppCredentials) => Promise<SignedSession>;
+export interface TokenIssuer {
+  /** Rejects when the signing key is known unusable: checked before WeChat spends a code. */
+  ready(): Promise<void>;
+  issue(user: WechatUser, app: AppCredentials): Promise<IssuedToken>;
+}
 
 /**
  * A JWT in JWS compact form, RS256: `sub` is the openid, `aud` the AppID. Nothing else from
  * WeChat or the secret goes in, and never the session_key.
  */
-export function createSessionIssuer(deps: SessionIssuerDeps): IssueSession {
+export function createTokenIssuer(deps: TokenIssuerDeps): TokenIssuer {
   const now = deps.now ?? Date.now;
-  return async (session, app) => {
+  // The header changes only with the key: encoded once per kid, not per token.
+  let header = { kid: '', encoded: '' };
+  const headerFor = (kid: string): string => {
+    if (header.kid !== kid) {
+      header = { kid, encoded: base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })) };
+    }
+    return header.encoded;
+  };
+  const issue = async (session: WechatUser, app: AppCredentials): Promise<IssuedToken> => {
     const iat = Math.floor(now() / 1000);
     const claims = {
       iss: deps.issuer,
@@ -64,7 +80,7 @@ export function createSessionIssuer(deps: SessionIssuerDeps): IssueSession {
     };
     const payload = base64url(JSON.stringify(claims));
     const { signingInput, signature } = await deps.keys.sign(
-      (kid) => `${base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }))}.${payload}`,
+      (kid) => `${headerFor(kid)}.${payload}`,
     );
     return {
       ...session,
@@ -72,18 +88,7 @@ export function createSessionIssuer(deps: SessionIssuerDeps): IssueSession {
       expiresIn: claims.exp - claims.iat,
     };
   };
-}
-
-/** The OpenID discovery document API Gateway reads when its JWT authorizer is created. */
-export function discoveryDocument(issuer: string): Record<string, unknown> {
-  return {
-    issuer,
-    jwks_uri: `${issuer}${ROUTES.jwks.path}`,
-    id_token_signing_alg_values_supported: ['RS256'],
-    response_types_supported: ['id_token'],
-    subject_types_supported: ['public'],
-    claims_supported: ['iss', 'sub', 'aud', 'unionid', 'iat', 'exp', 'jti'],
-  };
+  return { ready: () => deps.keys.ready(), issue };
 }
 
 function base64url(text: string): string {

@@ -53,13 +53,15 @@ export interface FailureFacts {
   readonly receivedAppId?: string;
   /** `session_unavailable`, `misconfigured`: the keys could not be published (the JWKS), not a login. */
   readonly publishing?: boolean;
+  /** `session_unavailable`: found before WeChat was asked, so the login code is not spent. */
+  readonly beforeExchange?: boolean;
   /** `invalid_request`: the rule the request broke. */
   readonly violation?: RequestViolation;
   readonly cause?: unknown;
 }
 
 /** A failure the caller is told about, as data. */
-export class LoginError extends Error {
+export class Problem extends Error {
   readonly code: ProblemCode;
   readonly facts: FailureFacts;
 
@@ -68,7 +70,7 @@ export class LoginError extends Error {
       facts.reason === undefined ? code : `${code}: ${facts.reason}`,
       facts.cause === undefined ? undefined : { cause: facts.cause },
     );
-    this.name = 'LoginError';
+    this.name = 'Problem';
     this.code = code;
     this.facts = facts;
   }
@@ -83,6 +85,6 @@ export class LoginError extends Error {
 }
 
 /** The secret's value cannot be used; `reason` says why without quoting the value. */
-export function misconfigured(reason: string, facts: FailureFacts = {}): LoginError {
-  return new LoginError('misconfigured', { ...facts, reason });
+export function misconfigured(reason: string, facts: FailureFacts = {}): Problem {
+  return new Problem('misconfigured', { ...facts, reason });
 }
