@@ -16,6 +16,7 @@ import {
   send,
   unhealthy,
 } from './doctor-http.ts';
+import { isIssuer } from './doctor-urls.ts';
 
 /** API Gateway gives up on a JWKS larger than this. */
 const JWKS_MAX_BYTES = 150_000;
@@ -113,8 +114,12 @@ function readDiscovery(answer: Answer, issuer: string, url: string): Found<{ jwk
     );
   }
   if (named !== issuer) {
+    const mismatch = `The discovery document at ${url} names issuer ${JSON.stringify(named)}, not ${issuer}, the URL it was fetched from`;
+    // `localhost` is not `127.0.0.1` to API Gateway: `iss` is compared as a string.
     return problem(
-      `The discovery document at ${url} names issuer ${JSON.stringify(named)}, not ${issuer}, the URL it was fetched from, so API Gateway would refuse every token: set SESSION_ISSUER to ${issuer}, or pass --issuer if the issuer is a custom domain.`,
+      typeof named === 'string' && isIssuer(named)
+        ? `${mismatch}, and the issuer must be the exact host the authorizer will use: if that is ${named}, run the doctor again with --issuer ${named}; otherwise set SESSION_ISSUER to ${issuer}.`
+        : `${mismatch}, so API Gateway would refuse every token: set SESSION_ISSUER to ${issuer}, or pass --issuer if the issuer is a custom domain.`,
     );
   }
   const expected = `${issuer}/.well-known/jwks.json`;

@@ -1,6 +1,5 @@
 /**
- * `npm run doctor -- --url <EndpointUrl> [--appid wx…] [--issuer https://…] [--me]
- *   [--allow-sandbox] [--timeout 35]`
+ * `npm run doctor -- --url <EndpointUrl or BaseUrl> [options]`; `--help` lists the options.
  *
  * Sends a well-formed but made-up login code. A healthy deployment forwards it to WeChat with
  * the real AppID/AppSecret, and WeChat answers 40029 (invalid code): that one answer proves the
@@ -9,7 +8,7 @@
  * one plain sentence. Exit 0 healthy, 1 not healthy, 2 usage error.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
 import type { ProblemCode } from '../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
@@ -23,7 +22,7 @@ import {
   unhealthy,
 } from './doctor-http.ts';
 import { checkSessions } from './doctor-sessions.ts';
-import { maskUserinfo, withoutUserinfo } from './doctor-urls.ts';
+import { endpointUrls, isIssuer, maskUserinfo, withoutUserinfo } from './doctor-urls.ts';
 
 export type { Answer, Diagnosis, Outcome } from './doctor-http.ts';
 
@@ -70,7 +69,10 @@ const NO_WECHAT = (code: string, ref: string): Diagnosis =>
   unhealthy(
     `The function gets no usable answer from WeChat (${code}): check that it can reach api.weixin.qq.com (or WECHAT_API_BASE_URL), then retry.${ref}`,
   );
-const WRONG_PATH = (): Diagnosis => unhealthy('Wrong path: the URL must end with /openid.');
+const WRONG_PATH = (): Diagnosis =>
+  unhealthy(
+    "Wrong path: nothing serves the login there; pass the stack's EndpointUrl output (ending in /openid) or the API's base URL.",
+  );
 
 /**
  * A verdict for every problem code the endpoint can answer, so a new code cannot be
@@ -126,7 +128,7 @@ function problemDiagnosis(code: string, detail: string, ref: string): Diagnosis 
 function gatewayDiagnosis(status: number, message: string): Diagnosis {
   if (status === 404) {
     return unhealthy(
-      `API Gateway has no such route ("${message}"): the URL must be the EndpointUrl output, ending in /openid.`,
+      `API Gateway has no such route ("${message}"): pass the stack's EndpointUrl output (ending in /openid) or the API's base URL.`,
     );
   }
   if (status === 429)
@@ -183,7 +185,10 @@ function answeredByService(outcome: Outcome): boolean {
 }
 
 interface Options {
+  /** Where the login is: `{base}/openid`. */
   readonly url: URL;
+  /** The API's base URL, without a trailing slash. */
+  readonly base: string;
   readonly appid: string | undefined;
   readonly issuer: string | undefined;
   readonly me: boolean;
@@ -195,18 +200,22 @@ interface Options {
 
 /** The CLI: parses the arguments, runs every check, prints one sentence each, returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const options = parseOptions(args);
-  if (typeof options === 'string') return usage(options);
+  const parsed = parseOptions(args);
+  if ('help' in parsed) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if ('problem' in parsed) return usage(parsed.problem);
+  const options = parsed;
   for (const warning of options.warnings) say(process.stderr, warning);
 
   const outcome = await probe(options.url, options.appid, options.timeoutMs);
   const verdicts = [diagnose(outcome, { allowSandbox: options.allowSandbox })];
-  if (answeredByService(outcome) && options.url.pathname.endsWith('/openid')) {
-    const base = `${options.url.origin}${options.url.pathname.slice(0, -'/openid'.length)}`;
+  if (answeredByService(outcome)) {
     verdicts.push(
       ...(await checkSessions({
-        base,
-        issuer: options.issuer ?? base,
+        base: options.base,
+        issuer: options.issuer ?? options.base,
         token: loginToken(outcome),
         me: options.me,
         timeoutMs: options.timeoutMs,
@@ -224,49 +233,97 @@ function say(stream: NodeJS.WritableStream, line: string): void {
   stream.write(`${maskUserinfo(line)}\n`);
 }
 
-/** The options, or what is wrong with them. */
-function parseOptions(args: string[]): Options | string {
-  let positionals: string[];
-  let values: {
-    url?: string;
-    appid?: string;
-    issuer?: string;
-    me?: boolean;
-    'allow-sandbox'?: boolean;
-    timeout?: string;
-  };
+/** Every option the doctor takes. */
+const OPTIONS = {
+  url: { type: 'string' },
+  appid: { type: 'string' },
+  issuer: { type: 'string' },
+  me: { type: 'boolean' },
+  'allow-sandbox': { type: 'boolean' },
+  // 35 s: longer than API Gateway's 30 s, so its own timeout answer is seen.
+  timeout: { type: 'string', default: '35' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** One line of `--help` per option, as it is written and what it does: none can be left out. */
+const OPTION_HELP: Record<keyof typeof OPTIONS, readonly [string, string]> = {
+  url: [
+    '--url <url>',
+    "the stack's EndpointUrl output (…/openid) or the API's base URL (BaseUrl); required",
+  ],
+  appid: ['--appid <wx…>', 'the app to check in a multi-app secret: wx + 16 letters or digits'],
+  issuer: [
+    '--issuer <url>',
+    "the sessions' issuer if not the base URL, exactly as the discovery document names it",
+  ],
+  me: ['--me', "also call GET /me with the login's token"],
+  'allow-sandbox': [
+    '--allow-sandbox',
+    'accept the local sandbox (npm start without credentials), which takes any code',
+  ],
+  timeout: ['--timeout <seconds>', 'how long to wait for each answer (default 35)'],
+  help: ['-h, --help', 'print this help and exit'],
+};
+
+const SYNOPSIS =
+  'Usage: npm run doctor -- --url <EndpointUrl or BaseUrl> [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]';
+
+const HELP = [
+  SYNOPSIS,
+  '',
+  'Posts a made-up login code, then checks what the JWT authorizer reads. Exits 0 healthy, 1 not healthy, 2 on a usage error.',
+  '',
+  ...((): string[] => {
+    const lines = Object.values(OPTION_HELP);
+    const width = Math.max(...lines.map(([flag]) => flag.length)) + 2;
+    return lines.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`);
+  })(),
+].join('\n');
+
+/** parseArgs' reading, or its refusal (an unknown option, a missing value) as a problem. */
+function readArgs(args: string[]) {
   try {
-    ({ values, positionals } = parseArgs({
-      args,
-      // Refused below, without quoting them: a stray argument may be a URL with a password.
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        appid: { type: 'string' },
-        issuer: { type: 'string' },
-        me: { type: 'boolean' },
-        'allow-sandbox': { type: 'boolean' },
-        // 35 s: longer than API Gateway's 30 s, so its own timeout answer is seen.
-        timeout: { type: 'string', default: '35' },
-      },
-    }));
+    // Positionals are refused by the caller, without quoting them: a stray argument may be a
+    // URL with a password.
+    return parseArgs({ args, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
+}
+
+/** The options, what is wrong with them, or a request for help. */
+function parseOptions(
+  args: string[],
+): Options | { readonly problem: string } | { readonly help: true } {
+  const parsed = readArgs(args);
+  if ('problem' in parsed) return parsed;
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  const problem = (text: string) => ({ problem: text });
   if (positionals.length > 0) {
-    return 'The doctor takes no arguments besides its options: pass the endpoint as --url <EndpointUrl>.';
+    return problem(
+      'The doctor takes no arguments besides its options: pass the endpoint as --url <EndpointUrl or BaseUrl>.',
+    );
   }
-  if (values.url === undefined) return '--url is missing: pass the http(s) EndpointUrl.';
+  if (values.url === undefined) {
+    return problem("--url is missing: pass the stack's http(s) EndpointUrl or BaseUrl.");
+  }
   // Never quoted: a URL that does not parse cannot be masked reliably.
-  if (!URL.canParse(values.url)) return '--url could not be parsed as a URL.';
+  if (!URL.canParse(values.url)) return problem('--url could not be parsed as a URL.');
   const given = new URL(values.url);
-  if (!/^https?:$/.test(given.protocol)) return '--url must be the http(s) EndpointUrl.';
+  if (!/^https?:$/.test(given.protocol)) {
+    return problem("--url must be the stack's http(s) EndpointUrl or BaseUrl.");
+  }
   if (values.appid !== undefined && !ISSUED_APP_ID.test(values.appid)) {
-    return '--appid must be a mini program AppID as the secret holds it: wx followed by 16 letters or digits.';
+    return problem(
+      '--appid must be a mini program AppID as the secret holds it: wx followed by 16 letters or digits.',
+    );
   }
   let issuer = values.issuer;
   if (issuer !== undefined && !isIssuer(issuer)) {
-    return '--issuer must be the http(s) issuer URL without a trailing slash, query or fragment.';
+    return problem(
+      '--issuer must be the http(s) issuer URL without a trailing slash, query or fragment.',
+    );
   }
   const warnings: string[] = [];
   const url = withoutUserinfo(given);
@@ -281,9 +338,11 @@ function parseOptions(args: string[]): Options | string {
     }
   }
   const timeoutSeconds = Number(values.timeout);
-  if (!(timeoutSeconds > 0)) return '--timeout must be a positive number of seconds.';
+  if (!(timeoutSeconds > 0)) return problem('--timeout must be a positive number of seconds.');
+  const { login, base } = endpointUrls(url);
   return {
-    url,
+    url: login,
+    base,
     appid: values.appid,
     issuer,
     me: values.me ?? false,
@@ -298,19 +357,10 @@ function credentialsIgnored(option: string): string {
   return `${option} carries credentials (user:password@): the doctor does not send them, as weapp-openid takes none in a URL.`;
 }
 
-/** As SESSION_ISSUER: `iss` is compared as a string, so the URL must be given exactly. */
-function isIssuer(text: string): boolean {
-  if (!URL.canParse(text) || text.endsWith('/')) return false;
-  const url = new URL(text);
-  return /^https?:$/.test(url.protocol) && url.search === '' && url.hash === '';
-}
-
 function usage(problem: string): number {
   say(process.stderr, problem);
-  say(
-    process.stderr,
-    'Usage: npm run doctor -- --url https://…/openid [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]',
-  );
+  say(process.stderr, SYNOPSIS);
+  say(process.stderr, '--help lists what each option does.');
   return 2;
 }
 

@@ -37,6 +37,37 @@ describe('npm run doctor against the local server: sessions', () => {
     ]);
   });
 
+  it("names the discovery document's issuer for --issuer when the local server is reached as 127.0.0.1", async () => {
+    // Prepare: the local server's issuer is http://localhost:PORT.
+    local = await startLocalServer(loadConfig({ PORT: '0' }), silent, '127.0.0.1');
+    const { port } = local.url;
+
+    // Act
+    const numeric = await runDoctor([
+      '--url',
+      `http://127.0.0.1:${port}/openid`,
+      '--allow-sandbox',
+    ]);
+    const named = await runDoctor([
+      '--url',
+      `http://127.0.0.1:${port}/openid`,
+      '--issuer',
+      `http://localhost:${port}`,
+      '--allow-sandbox',
+      '--me',
+    ]);
+
+    // Assess
+    expect(numeric.code).toBe(1);
+    expect(numeric.stderr.trim()).toMatch(
+      new RegExp(
+        `^The discovery document at http://127\\.0\\.0\\.1:${port}/\\S+ names issuer "http://localhost:${port}", not http://127\\.0\\.0\\.1:${port}, .*the issuer must be the exact host the authorizer will use.*--issuer http://localhost:${port}\\b[^\\n]*$`,
+      ),
+    );
+    expect(named.code).toBe(0);
+    expect(named.stdout).toMatch(/GET \/me accepts the login's token/);
+  });
+
   it('says in one sentence that sessions are off, and exits 0', async () => {
     // Prepare: real credentials and no SESSION_KEY_ID, so the three session routes answer 404.
     wechat = await startFakeWechat();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskUserinfo, withoutUserinfo } from '../../scripts/doctor-urls.ts';
+import { endpointUrls, maskUserinfo, withoutUserinfo } from '../../scripts/doctor-urls.ts';
 
 describe('maskUserinfo', () => {
   it('masks the user and password of every URL in a text', () => {
@@ -42,5 +42,34 @@ describe('withoutUserinfo', () => {
     const url = new URL('https://host/openid');
 
     expect(withoutUserinfo(url)).toBe(url);
+  });
+});
+
+describe('endpointUrls', () => {
+  it.each([
+    [
+      'https://abc.execute-api.ap-east-1.amazonaws.com/openid',
+      'https://abc.execute-api.ap-east-1.amazonaws.com',
+    ],
+    [
+      'https://abc.execute-api.ap-east-1.amazonaws.com',
+      'https://abc.execute-api.ap-east-1.amazonaws.com',
+    ],
+    ['https://login.example.com/', 'https://login.example.com'],
+    ['https://login.example.com/openid/', 'https://login.example.com'],
+    ['http://127.0.0.1:2020/v1/', 'http://127.0.0.1:2020/v1'],
+    ['http://127.0.0.1:2020/v1/openid', 'http://127.0.0.1:2020/v1'],
+  ])('reads %s as the login at {base}/openid, base %s', (given, base) => {
+    // Prepare / Act
+    const urls = endpointUrls(new URL(given));
+
+    // Assess
+    expect(urls).toEqual({ login: new URL(`${base}/openid`), base });
+  });
+
+  it('keeps the query of the URL given', () => {
+    expect(endpointUrls(new URL('https://host/?stage=a')).login.href).toBe(
+      'https://host/openid?stage=a',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -62,7 +63,11 @@ describe('diagnose', () => {
     ['upstream_timeout', 504, /no usable answer from WeChat/],
     ['upstream_busy', 503, /no usable answer from WeChat/],
     ['internal_error', 500, /answered internal_error.*requestId req-1/],
-    ['not_found', 404, /must end with \/openid/],
+    [
+      'not_found',
+      404,
+      /Wrong path.*EndpointUrl output \(ending in \/openid\) or the API's base URL/,
+    ],
   ])('tells the operator what to fix on %s', (code, status, message) => {
     // Prepare / Act
     const diagnosis = diagnose({ answer: problem(code, status) });
@@ -73,7 +78,7 @@ describe('diagnose', () => {
   });
 
   it.each([
-    [404, 'Not Found', /no such route.*EndpointUrl.*\/openid/],
+    [404, 'Not Found', /no such route.*EndpointUrl.*\/openid.*or the API's base URL/],
     [500, 'Internal Server Error', /could not run the function.*log group/],
     [503, 'Service Unavailable', /could not run the function/],
     [429, 'Too Many Requests', /throttled/],
@@ -269,6 +274,78 @@ describe('npm run doctor', () => {
     expect(run.stderr).toMatch(/No answer in time/);
   });
 
+  it.each([['--help'], ['-h']])(
+    'prints every option, one line each, and exits 0 on %s',
+    async (flag) => {
+      // Prepare / Act
+      const run = await runDoctor([flag]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(optionLines(run.stdout).map(([line]) => line.trim().split(/\s{2,}/)[0])).toEqual([
+        '--url <url>',
+        '--appid <wx…>',
+        '--issuer <url>',
+        '--me',
+        '--allow-sandbox',
+        '--timeout <seconds>',
+        '-h, --help',
+      ]);
+      for (const [line] of optionLines(run.stdout)) expect(line).toMatch(/^ {2}-\S.* {2,}\S/);
+    },
+  );
+
+  it("documents every option --help lists in operators.md's doctor section", async () => {
+    // Prepare
+    const guide = readFileSync(new URL('../../docs/operators.md', import.meta.url), 'utf8');
+    const section = /^## \d+\. Checking a deployment: `npm run doctor`$(.*?)^## /ms.exec(
+      guide,
+    )?.[1];
+
+    // Act
+    const run = await runDoctor(['--help']);
+
+    // Assess
+    const flags = optionLines(run.stdout).map(([, flag]) => flag);
+    expect(flags).toHaveLength(7);
+    for (const flag of flags) expect(section).toContain(`\`${flag}`);
+  });
+
+  it.each([
+    ['without', ''],
+    ['with', '/'],
+  ])(
+    "checks the login and the sessions from the API's base URL %s a trailing slash",
+    async (_case, slash) => {
+      // Prepare
+      const { base, received } = await endpoint({
+        'POST /openid': json(
+          400,
+          { status: 400, code: 'invalid_code', errcode: 40029, detail: 'd', requestId: 'r' },
+          'application/problem+json',
+        ),
+      });
+
+      // Act
+      const run = await runDoctor(['--url', `${base}${slash}`]);
+
+      // Assess
+      expect(run.code).toBe(0);
+      expect(run.stdout.trim().split('\n')).toEqual([
+        expect.stringMatching(/^Healthy/),
+        expect.stringMatching(/^Sessions are off/),
+      ]);
+      // The JWKS and GET /me are asked at once, in no set order.
+      expect(received.map(({ method, url }) => `${method} ${url}`).sort()).toEqual([
+        'GET /.well-known/jwks.json',
+        'GET /.well-known/openid-configuration',
+        'GET /me',
+        'POST /openid',
+      ]);
+    },
+  );
+
   it('exits 2 with the usage when --url is missing or not http(s)', async () => {
     // Prepare / Act
     const missing = await runDoctor([]);
@@ -360,6 +437,14 @@ describe('npm run doctor', () => {
     }
   });
 });
+
+/** The option lines of the usage, each with its long flag: `  --flag <value>   what it does`. */
+function optionLines(usage: string): [string, string][] {
+  return usage.split('\n').flatMap((line) => {
+    const flag = /^ {2}(?:-\w, )?(--[a-z-]+)/.exec(line)?.[1];
+    return flag ? [[line, flag] as [string, string]] : [];
+  });
+}
 
 describe('npm run doctor against the local server', () => {
   let wechat: FakeWechat | undefined;
