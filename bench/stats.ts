@@ -1,27 +1,24 @@
 /** Median and spread of a small sample (nearest-rank quantiles). */
 export interface Spread {
   readonly n: number;
-  readonly min: number;
   readonly p10: number;
   readonly median: number;
   readonly p90: number;
-  readonly max: number;
 }
 
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
+function quantile(sorted: readonly number[], q: number): number {
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN
+  );
 }
 
 export function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   return {
     n: sorted.length,
-    min: sorted[0] ?? Number.NaN,
     p10: quantile(sorted, 0.1),
     median: median(sorted),
     p90: quantile(sorted, 0.9),
-    max: sorted[sorted.length - 1] ?? Number.NaN,
   };
 }
 

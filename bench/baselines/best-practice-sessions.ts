@@ -6,18 +6,9 @@
  * module scope. The same claims as ours. Bundled with esbuild like baseline 2; only measured.
  */
 import { createHash, createPublicKey, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
-import { exchange, readCode, reply } from './exchange.ts';
+import { loginHandler } from './exchange.ts';
 
-const logger = new Logger({ serviceName: 'weapp-openid-best-practice-sessions' });
-const secretId = process.env.WECHAT_SECRET_ID;
-if (!secretId) throw new Error('WECHAT_SECRET_ID is required');
 const keyId = process.env.SESSION_KEY_ID;
 if (!keyId) throw new Error('SESSION_KEY_ID is required');
 const issuer = process.env.SESSION_ISSUER;
@@ -75,33 +66,10 @@ async function signSession(openid: string, appId: string, unionid?: string): Pro
   return `${signingInput}.${Buffer.from(Signature).toString('base64url')}`;
 }
 
-export const handler = async (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-): Promise<APIGatewayProxyStructuredResultV2> => {
-  logger.addContext(context);
-  const code = readCode(event);
-  if (code === undefined) {
-    logger.info('login', { outcome: 'invalid_request' });
-    return reply(400, { code: 'invalid_request' });
-  }
-  const data = await exchange(secretId, code);
-  if (data.errcode || !data.openid) {
-    logger.warn('login', { outcome: 'wechat_error', errcode: data.errcode });
-    return reply(400, { code: 'wechat_error', errcode: Number(data.errcode) });
-  }
-  let token: string;
-  try {
-    token = await signSession(data.openid, data.appId, data.unionid);
-  } catch (error) {
-    logger.error('login', { outcome: 'session_unavailable', error: error as Error });
-    return reply(503, { code: 'session_unavailable' });
-  }
-  logger.info('login', { outcome: 'ok' });
-  return reply(200, {
-    openid: data.openid,
-    ...(data.unionid && { unionid: data.unionid }),
-    token,
+export const handler = loginHandler('weapp-openid-best-practice-sessions', {
+  failure: 'session_unavailable',
+  run: async ({ openid, appId, unionid }) => ({
+    token: await signSession(openid, appId, unionid),
     expiresIn: ttlSeconds,
-  });
-};
+  }),
+});

@@ -1,31 +1,37 @@
 /**
- * What both best-practice baselines do alike, the usual way: read the code from the body,
- * fetch the secret with Powertools Parameters (cached 300 s, parsed as JSON), and call
- * code2Session with fetch. Each baseline bundles its own copy with esbuild.
+ * What the best-practice baselines do alike, the usual way: read the code from the body, fetch
+ * the secret with Powertools Parameters (cached 300 s, parsed as JSON), call code2Session with
+ * fetch, and log through Powertools Logger. A baseline that does more after code2Session (sign a
+ * session token, …) passes it as a `Step`. Each baseline bundles its own copy with esbuild.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-
-interface AppCredentials {
-  appId: string;
-  appSecret: string;
-}
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 
 export interface Exchanged {
   readonly appId: string;
-  readonly openid?: string;
+  readonly openid: string;
   readonly unionid?: string;
-  readonly errcode?: number;
 }
 
-export const reply = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
+/** More work after a good code2Session: its fields join the 200; a throw answers 503 `failure`. */
+export interface Step {
+  readonly failure: string;
+  run(login: Exchanged): Promise<Record<string, unknown>>;
+}
+
+const reply = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   body: JSON.stringify(body),
 });
 
 /** The login code of the body, or undefined when there is none of the right shape. */
-export function readCode(event: APIGatewayProxyEventV2): string | undefined {
+function readCode(event: APIGatewayProxyEventV2): string | undefined {
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : event.body;
@@ -39,9 +45,12 @@ export function readCode(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** The secret, then code2Session. */
-export async function exchange(secretId: string, code: string): Promise<Exchanged> {
+async function exchange(secretId: string, code: string) {
   const baseUrl = process.env.WECHAT_API_BASE_URL || 'https://api.weixin.qq.com';
-  const app = await getSecret<AppCredentials>(secretId, { maxAge: 300, transform: 'json' });
+  const app = await getSecret<{ appId: string; appSecret: string }>(secretId, {
+    maxAge: 300,
+    transform: 'json',
+  });
   if (!app) throw new Error('the secret is empty');
   const query = new URLSearchParams({
     appid: app.appId,
@@ -52,6 +61,38 @@ export async function exchange(secretId: string, code: string): Promise<Exchange
   const response = await fetch(`${baseUrl}/sns/jscode2session?${query}`, {
     signal: AbortSignal.timeout(3000),
   });
-  const data = JSON.parse(await response.text()) as Omit<Exchanged, 'appId'>;
-  return { appId: app.appId, ...data };
+  const data = JSON.parse(await response.text()) as Partial<Exchanged> & { errcode?: number };
+  return { ...data, appId: app.appId };
+}
+
+/** A baseline's handler; built at module scope, as its logger and settings would be. */
+export function loginHandler(serviceName: string, step?: Step) {
+  const logger = new Logger({ serviceName });
+  const secretId = process.env.WECHAT_SECRET_ID;
+  if (!secretId) throw new Error('WECHAT_SECRET_ID is required');
+  return async (
+    event: APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
+    logger.addContext(context);
+    const code = readCode(event);
+    if (code === undefined) {
+      logger.info('login', { outcome: 'invalid_request' });
+      return reply(400, { code: 'invalid_request' });
+    }
+    const { openid, unionid, appId, errcode } = await exchange(secretId, code);
+    if (errcode || !openid) {
+      logger.warn('login', { outcome: 'wechat_error', errcode });
+      return reply(400, { code: 'wechat_error', errcode: Number(errcode) });
+    }
+    let added: Record<string, unknown> = {};
+    try {
+      added = (await step?.run({ openid, unionid, appId })) ?? {};
+    } catch (error) {
+      logger.error('login', { outcome: step?.failure, error: error as Error });
+      return reply(503, { code: step?.failure });
+    }
+    logger.info('login', { outcome: 'ok' });
+    return reply(200, { openid, ...(unionid && { unionid }), ...added });
+  };
 }
