@@ -80,17 +80,19 @@ export function buildClient(options: ClientOptions): Client {
     store.forget();
   };
 
-  const send = (request: RequestOptions, token: string): Promise<Response> =>
-    wxRequest(wx, {
-      ...request,
-      url: resolveUrl(baseUrl, request.url),
-      header: withAuthorization(request.header, token),
-    });
+  /** `call` is the caller's options as copied when `request()` was called, its URL checked. */
+  const send = (call: RequestOptions, token: string): Promise<Response> =>
+    wxRequest(wx, { ...call, header: withAuthorization(call.header, token) });
 
   return {
     login,
-    async request<T>(request: RequestOptions): Promise<Response<T>> {
-      const url = resolveUrl(baseUrl, request.url);
+    async request<T>(options: RequestOptions): Promise<Response<T>> {
+      // Copied now, each field read once: the caller's object (or a getter on it) may say
+      // something else after the login or at the retry, and the URL checked must be the URL
+      // that gets the token.
+      const copy: RequestOptions = { ...options };
+      const url = resolveUrl(baseUrl, copy.url);
+      const request: RequestOptions = { ...copy, url, header: copyHeader(copy.header) };
       if (!trusted.some((base) => isUnder(url, base))) {
         throw clientError(
           'untrusted_url',
@@ -156,6 +158,11 @@ function hostOf(url: string): string {
 function resolveUrl(baseUrl: string, url: string): string {
   if (/^https?:\/\//i.test(url)) return url;
   return `${baseUrl}/${url.replace(/^\/+/, '')}`;
+}
+
+/** A copy of the caller's headers as they are now (absent stays absent). */
+function copyHeader(header: unknown): RequestOptions['header'] {
+  return header !== null && typeof header === 'object' ? { ...header } : undefined;
 }
 
 /** The caller's headers with ours replacing any `authorization` of theirs, whatever its case. */
