@@ -214,6 +214,13 @@ function buildClient(options) {
   var _a, _b, _c;
   const wx2 = (_a = options.wx) != null ? _a : globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
+  if (/\/openid$/.test(baseUrl)) {
+    throw clientError(
+      "invalid_base_url",
+      0,
+      `createClient: give baseUrl without /openid, which the client adds: ${baseUrl.slice(0, -"/openid".length)}, the stack's BaseUrl output (not EndpointUrl).`
+    );
+  }
   const trusted = [baseUrl, ...((_b = options.trustedUrls) != null ? _b : []).map(normaliseBaseUrl)];
   const store = sessionStore(wx2, (_c = options.storageKey) != null ? _c : "weapp-openid.session", baseUrl);
   let current;

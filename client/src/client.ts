@@ -19,6 +19,14 @@ export const RENEW_BEFORE_EXPIRY_SECONDS = 60;
 export function buildClient(options: ClientOptions): Client {
   const wx = options.wx ?? globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
+  if (/\/openid$/.test(baseUrl)) {
+    // The stack's EndpointUrl output: the login would post to /openid/openid and meet a 404.
+    throw clientError(
+      'invalid_base_url',
+      0,
+      `createClient: give baseUrl without /openid, which the client adds: ${baseUrl.slice(0, -'/openid'.length)}, the stack's BaseUrl output (not EndpointUrl).`,
+    );
+  }
   const trusted = [baseUrl, ...(options.trustedUrls ?? []).map(normaliseBaseUrl)];
   const store = sessionStore(wx, options.storageKey ?? 'weapp-openid.session', baseUrl);
   let current: Session | undefined;
