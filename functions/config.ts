@@ -34,7 +34,7 @@ export type TokenConfig =
       readonly kms: AwsTarget;
     };
 
-/** The configuration (README, "Configuration"), validated. */
+/** The configuration (docs/endpoint.md, "Configuration"), validated. */
 export interface Config {
   readonly credentials: CredentialConfig;
   readonly tokens: TokenConfig;

@@ -27,7 +27,7 @@ export interface DeploymentConfig {
   readonly keepExecuteApiEndpoint: boolean;
   /** Alarm notifications go to this address (the recipient must confirm the subscription). */
   readonly alarmEmail?: string;
-  /** Passed through to the function when set (README, "Configuration"). */
+  /** Passed through to the function when set (docs/endpoint.md, "Configuration"). */
   readonly wechatApiBaseUrl?: string;
   readonly wechatTimeoutMs?: number;
   readonly secretCacheTtlSeconds?: number;

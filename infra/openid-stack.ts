@@ -104,6 +104,13 @@ export class OpenidStack extends Stack {
       description: 'POST {"code": "<wx.login() code>"} here',
       value: api.endpointUrl,
     });
+    new CfnOutput(this, 'BaseUrl', {
+      description:
+        "The client's baseUrl (createClient({ baseUrl })): the API's base URL, without /openid",
+      // The issuer is exactly that URL: the custom domain, else the execute-api endpoint, no
+      // trailing slash.
+      value: api.issuer,
+    });
     new CfnOutput(this, 'RequestDomain', {
       description: 'Register https://<this host> as a request domain in the mini program console',
       value: api.requestDomain,

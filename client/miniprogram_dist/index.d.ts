@@ -2,7 +2,11 @@
 /** The part of the `wx` API the client uses; a test can hand in a stand-in. */
 export type WxApi = Pick<WechatMiniprogram.Wx, 'login' | 'request' | 'getStorageSync' | 'setStorageSync' | 'removeStorageSync'>;
 export interface ClientOptions {
-    /** Where the backend is, e.g. `https://login.example.com` (no `/openid`). */
+    /**
+     * Where the backend is, e.g. `https://login.example.com`: the stack's `BaseUrl` output. One
+     * ending in `/openid` (the `EndpointUrl` output) makes `createClient` throw
+     * `invalid_base_url`.
+     */
     readonly baseUrl: string;
     /** The wx API; the mini program's global `wx` when absent. */
     readonly wx?: WxApi;

@@ -19,6 +19,14 @@ export const RENEW_BEFORE_EXPIRY_SECONDS = 60;
 export function buildClient(options: ClientOptions): Client {
   const wx = options.wx ?? globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
+  if (/\/openid$/.test(baseUrl)) {
+    // The stack's EndpointUrl output: the login would post to /openid/openid and meet a 404.
+    throw clientError(
+      'invalid_base_url',
+      0,
+      `createClient: give baseUrl without /openid, which the client adds: ${baseUrl.slice(0, -'/openid'.length)}, the stack's BaseUrl output (not EndpointUrl).`,
+    );
+  }
   const trusted = [baseUrl, ...(options.trustedUrls ?? []).map(normaliseBaseUrl)];
   const store = sessionStore(wx, options.storageKey ?? 'weapp-openid.session', baseUrl);
   let current: Session | undefined;
@@ -80,17 +88,19 @@ export function buildClient(options: ClientOptions): Client {
     store.forget();
   };
 
-  const send = (request: RequestOptions, token: string): Promise<Response> =>
-    wxRequest(wx, {
-      ...request,
-      url: resolveUrl(baseUrl, request.url),
-      header: withAuthorization(request.header, token),
-    });
+  /** `call` is the caller's options as copied when `request()` was called, its URL checked. */
+  const send = (call: RequestOptions, token: string): Promise<Response> =>
+    wxRequest(wx, { ...call, header: withAuthorization(call.header, token) });
 
   return {
     login,
-    async request<T>(request: RequestOptions): Promise<Response<T>> {
-      const url = resolveUrl(baseUrl, request.url);
+    async request<T>(options: RequestOptions): Promise<Response<T>> {
+      // Copied now, each field read once: the caller's object (or a getter on it) may say
+      // something else after the login or at the retry, and the URL checked must be the URL
+      // that gets the token.
+      const copy: RequestOptions = { ...options };
+      const url = resolveUrl(baseUrl, copy.url);
+      const request: RequestOptions = { ...copy, url, header: copyHeader(copy.header) };
       if (!trusted.some((base) => isUnder(url, base))) {
         throw clientError(
           'untrusted_url',
@@ -156,6 +166,11 @@ function hostOf(url: string): string {
 function resolveUrl(baseUrl: string, url: string): string {
   if (/^https?:\/\//i.test(url)) return url;
   return `${baseUrl}/${url.replace(/^\/+/, '')}`;
+}
+
+/** A copy of the caller's headers as they are now (absent stays absent). */
+function copyHeader(header: unknown): RequestOptions['header'] {
+  return header !== null && typeof header === 'object' ? { ...header } : undefined;
 }
 
 /** The caller's headers with ours replacing any `authorization` of theirs, whatever its case. */

@@ -14,7 +14,11 @@ export type WxApi = Pick<
 >;
 
 export interface ClientOptions {
-  /** Where the backend is, e.g. `https://login.example.com` (no `/openid`). */
+  /**
+   * Where the backend is, e.g. `https://login.example.com`: the stack's `BaseUrl` output. One
+   * ending in `/openid` (the `EndpointUrl` output) makes `createClient` throw
+   * `invalid_base_url`.
+   */
   readonly baseUrl: string;
   /** The wx API; the mini program's global `wx` when absent. */
   readonly wx?: WxApi;

@@ -4,7 +4,7 @@
  * once here so the two sides cannot drift apart.
  */
 
-/** The function's environment variables (README, "Configuration"). */
+/** The function's environment variables (docs/endpoint.md, "Configuration"). */
 export const ENV = {
   secretId: 'WECHAT_SECRET_ID',
   appId: 'WECHAT_APP_ID',

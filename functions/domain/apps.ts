@@ -20,7 +20,7 @@ export type AppRegistry =
 export const ISSUED_APP_ID = /^wx[0-9A-Za-z]{16}$/;
 
 /**
- * Parses the secret's JSON value (README, "The secret"). Throws `misconfigured` with a reason
+ * Parses the secret's JSON value (docs/endpoint.md, "The secret"). Throws `misconfigured` with a reason
  * that names what is wrong and never quotes the value.
  */
 export function parseSecretValue(raw: string): AppRegistry {

@@ -1,5 +1,5 @@
 /**
- * Every way a request can fail, as the README's error table names them. A failure is data:
+ * Every way a request can fail, as the failure table of docs/endpoint.md names them. A failure is data:
  * its code plus the facts of what happened. The words people read (status, title, detail,
  * Retry-After, the log's reason) are rendered in one place, `functions/handler/catalogue.ts`.
  */

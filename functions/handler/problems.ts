@@ -11,7 +11,7 @@ export interface RenderedProblem {
 }
 
 /**
- * The one place where a failure becomes HTTP: an RFC 9457 problem in the README's shape.
+ * The one place where a failure becomes HTTP: an RFC 9457 problem in the shape docs/endpoint.md gives.
  * Anything but a `Problem` is `internal_error`.
  */
 export function renderProblem(

@@ -26,7 +26,7 @@ import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harn
 /**
  * The bundle the stack ships (cdk synth → the function's asset), copied out of the project
  * and run in a fresh Node.js 24 process against moto and a loopback WeChat: proves the
- * artifact is self-contained (README, "What the bundle contains") and behaves like the code the unit tests cover.
+ * artifact is self-contained (docs/endpoint.md, "What the bundle contains") and behaves like the code the unit tests cover.
  */
 requireMotoInCi();
 

@@ -33,6 +33,28 @@ describe('the compiled client', () => {
     expect(readFileSync(EXAMPLE_COPY, 'utf8')).toBe(built.js);
   });
 
+  it('is marked generated, so that a review shows the source change and folds the built copies', () => {
+    // Prepare
+    const files = [join(DIST, 'index.js'), join(DIST, 'index.d.ts'), EXAMPLE_COPY];
+    const source = join(CLIENT, 'src', 'index.ts');
+    const generated = (paths: string[]) =>
+      execFileSync('git', ['check-attr', 'linguist-generated', '--', ...paths], {
+        cwd: CLIENT,
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n');
+
+    // Act
+    const copies = generated(files);
+    const written = generated([source]);
+
+    // Assess
+    expect(copies).toHaveLength(files.length);
+    for (const line of copies) expect(line).toMatch(/: linguist-generated: true$/);
+    expect(written).toEqual([expect.stringMatching(/: linguist-generated: unspecified$/)]);
+  });
+
   it('parses as an ES2018 script: no newer syntax, no import or export', () => {
     expect(() => parse(shipped, { ecmaVersion: 2018, sourceType: 'script' })).not.toThrow();
   });
@@ -59,14 +81,14 @@ describe('the compiled client', () => {
     expect([...nodes(tree)].some((n) => n.type === 'ImportExpression')).toBe(false);
   });
 
-  it('stays small: the size the README states', () => {
+  it('stays small: the size docs/client.md states', () => {
     const raw = Buffer.byteLength(shipped);
     const gzip = gzipSync(shipped).length;
-    const readme = readFileSync(join(CLIENT, '..', 'README.md'), 'utf8');
+    const page = readFileSync(join(CLIENT, '..', 'docs', 'client.md'), 'utf8');
 
     expect(raw).toBeLessThan(12 * 1024);
     expect(gzip).toBeLessThan(4 * 1024);
-    expect(readme).toContain(`${kib(raw)}, ${kib(gzip)} gzipped`);
+    expect(page).toContain(`${kib(raw)}, ${kib(gzip)} gzipped`);
   });
 
   it('is found by build npm and by main, with no dependency', () => {

@@ -183,6 +183,116 @@ describe('request()', () => {
     expect(viaAbsolute.statusCode).toBe(200);
   });
 
+  describe("reads the caller's options once, when it is called", () => {
+    /** Another host, listening, that records every request that reaches it. */
+    async function elsewhere() {
+      const reached: http.IncomingHttpHeaders[] = [];
+      const server = http.createServer((req, res) => {
+        reached.push(req.headers);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return {
+        url: `http://127.0.0.1:${port}/x`,
+        reached,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    }
+
+    it('sends the token where the URL pointed at the call, when the caller changes it afterwards', async () => {
+      // Prepare
+      const evil = await elsewhere();
+      const { standIn, client } = setup();
+      const options = { url: '/me' };
+
+      try {
+        // Act
+        const pending = client.request<Me>(options);
+        options.url = evil.url;
+        const response = await pending;
+
+        // Assess
+        expect(evil.reached).toHaveLength(0);
+        expect(standIn.sent.map((r) => new URL(r.url).origin)).not.toContain(
+          new URL(evil.url).origin,
+        );
+        expect(response.statusCode).toBe(200);
+        expect(response.data.appid).toBe(APP_ID);
+      } finally {
+        await evil.close();
+      }
+    });
+
+    it('sends the token where a getter on url pointed when it was checked', async () => {
+      // Prepare: /me at the first read, elsewhere at every later one.
+      const evil = await elsewhere();
+      const { standIn, client } = setup();
+      let reads = 0;
+      const options = {
+        get url() {
+          return reads++ === 0 ? '/me' : evil.url;
+        },
+      };
+
+      try {
+        // Act
+        const response = await client.request(options);
+
+        // Assess
+        expect(evil.reached).toHaveLength(0);
+        expect(response.statusCode).toBe(200);
+        expect(sentTo(standIn, 'GET', '/me')).toHaveLength(1);
+        expect(reads).toBe(1);
+      } finally {
+        await evil.close();
+      }
+    });
+
+    it('repeats a request refused with a 401 to the URL it checked, whatever a getter says by then', async () => {
+      // Prepare: a stored session whose token is refused, so that the request is repeated; the
+      // getter says /me for as many reads as the first send takes, then elsewhere.
+      const evil = await elsewhere();
+      const { standIn, client: before } = setup();
+      await before.login();
+      spoilStoredToken(standIn);
+      const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx });
+      let reads = 0;
+      const options = {
+        get url() {
+          return reads++ < 3 ? '/me' : evil.url;
+        },
+      };
+
+      try {
+        // Act
+        const response = await client.request(options);
+
+        // Assess
+        expect(evil.reached).toHaveLength(0);
+        expect(response.statusCode).toBe(200);
+        expect(sentTo(standIn, 'GET', '/me')).toHaveLength(2);
+        expect(reads).toBe(1);
+      } finally {
+        await evil.close();
+      }
+    });
+
+    it('keeps the headers as they were at the call', async () => {
+      // Prepare
+      const { standIn, client } = setup();
+      const header: Record<string, string> = { 'x-trace': 'at-call' };
+
+      // Act
+      const pending = client.request({ url: '/me', header });
+      header['x-trace'] = 'changed';
+      await pending;
+
+      // Assess
+      expect(sentTo(standIn, 'GET', '/me')[0]?.headers['x-trace']).toBe('at-call');
+    });
+  });
+
   it('rejects with the login failure when it cannot log in', async () => {
     const { standIn, client } = setup();
     standIn.codes.push('sandbox-user-blocked');

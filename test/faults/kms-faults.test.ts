@@ -20,7 +20,7 @@ import {
 
 requireMotoInCi();
 
-/** The README's bound for a session that cannot be signed, with the default configuration. */
+/** The documented bound (docs/endpoint.md, "Time bounds") for a session that cannot be signed, with the default configuration. */
 const BOUND_MS = 5000;
 
 let moto: Moto;

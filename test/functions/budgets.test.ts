@@ -51,7 +51,7 @@ describe('the request budgets', () => {
   });
 
   it('answer the documented bounds with the default configuration', () => {
-    // README: a Secrets Manager outage within 6.5 s, an unreachable WeChat within 4.5 s,
+    // docs/endpoint.md: a Secrets Manager outage within 6.5 s, an unreachable WeChat within 4.5 s,
     // and a session that cannot be signed within 5 s of WeChat's answer.
     expect(SECRETS_MANAGER.totalMs).toBeLessThanOrEqual(6500);
     expect(wechatTotalMs(WECHAT.defaultTimeoutMs)).toBeLessThanOrEqual(4500);

@@ -372,6 +372,22 @@ describe('the outputs', () => {
     });
   });
 
+  it("give the API's base URL, which the client takes as baseUrl: the issuer, without /openid", () => {
+    // Prepare
+    const plain = synth();
+    const apiId = onlyLogicalId(plain.json, 'AWS::ApiGatewayV2::Api');
+
+    // Act
+    const domain = synth(DOMAIN_CONTEXT);
+    const sessionsOff = synth({ sessions: 'false' });
+
+    // Assess: the execute-api endpoint has no trailing slash; EndpointUrl is BaseUrl + /openid.
+    plain.template.hasOutput('BaseUrl', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } });
+    domain.template.hasOutput('BaseUrl', { Value: 'https://login.example.com' });
+    domain.template.hasOutput('EndpointUrl', { Value: 'https://login.example.com/openid' });
+    expect(Object.keys(sessionsOff.template.findOutputs('BaseUrl'))).toEqual(['BaseUrl']);
+  });
+
   it('hard-code no partition, so the stack deploys to aws-cn as well', () => {
     // Prepare / Act
     const text = JSON.stringify(synth().json);

@@ -7,7 +7,7 @@ import { WeappSessionAuthorizer } from '../../infra/session-authorizer.ts';
 
 const APP_IDS = ['wx0123456789abcdef', 'wx4f4bc4dec97d474b'];
 
-/** An operator's own stack with an HTTP API of its own, as in the README's example. */
+/** An operator's own stack with an HTTP API of its own, as in the example of docs/operators.md. */
 function operatorApi(): { stack: Stack; api: HttpApi; integration: HttpUrlIntegration } {
   const stack = new Stack(new App(), 'Orders');
   const api = new HttpApi(stack, 'OrdersApi', { description: 'not ours' });

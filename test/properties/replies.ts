@@ -1,6 +1,6 @@
 /**
  * Generated answers from WeChat's code2Session, and what the contract says the login endpoint
- * answers to each (README, "The endpoint" and "Retries, and why so few").
+ * answers to each (docs/endpoint.md, "Requests and answers", "Failures" and "Retries, and why so few").
  */
 import fc from 'fast-check';
 import type { Reply } from '../../harness/fake-wechat.ts';

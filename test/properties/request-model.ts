@@ -1,5 +1,5 @@
 /**
- * What the contract (the README's "The endpoint") says about a login request, written from the
+ * What the contract (docs/endpoint.md, "Requests and answers") says about a login request, written from the
  * contract and not from functions/handler/request.ts: where the contract leaves a choice open,
  * the model accepts every reasonable answer. The requests themselves come from
  * request-generators.ts.

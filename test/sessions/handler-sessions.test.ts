@@ -64,7 +64,7 @@ describe('a login with sessions on', () => {
     expect(lines).toHaveLength(1);
   });
 
-  it('signs a token that verifies against its own JWKS, with the claims the README lists', async () => {
+  it('signs a token that verifies against its own JWKS, with the claims docs/endpoint.md lists', async () => {
     // Prepare
     const jwks = json(await on(routeEvent('GET /.well-known/jwks.json'))) as never;
 

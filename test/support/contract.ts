@@ -1,12 +1,12 @@
 /**
- * The endpoint's answer shapes (README, "The endpoint") as a checker, written from the README
+ * The endpoint's answer shapes (docs/endpoint.md) as a checker, written from that page
  * rather than from functions/handler/catalogue.ts, so that tests comparing against it catch a
  * drift in either. Used by the property tests and the load test.
  */
 import type { ProblemCode } from '../../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../../functions/handler/catalogue.ts';
 
-/** Status of every problem `code` the README names. */
+/** Status of every problem `code` docs/endpoint.md names. */
 export const CONTRACT_STATUS = {
   invalid_request: 400,
   payload_too_large: 413,
@@ -39,7 +39,7 @@ export const RETRY_AFTER_CODES: ReadonlySet<string> = new Set([
   'session_unavailable',
 ]);
 
-/** What a successful login may answer (README, "The endpoint"). */
+/** What a successful login may answer (docs/endpoint.md, "Requests and answers"). */
 const LOGIN_FIELDS = new Set(['openid', 'unionid', 'token', 'expiresIn']);
 const JWS = /^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 

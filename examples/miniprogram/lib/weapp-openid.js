@@ -214,6 +214,13 @@ function buildClient(options) {
   var _a, _b, _c;
   const wx2 = (_a = options.wx) != null ? _a : globalWx();
   const baseUrl = normaliseBaseUrl(options.baseUrl);
+  if (/\/openid$/.test(baseUrl)) {
+    throw clientError(
+      "invalid_base_url",
+      0,
+      `createClient: give baseUrl without /openid, which the client adds: ${baseUrl.slice(0, -"/openid".length)}, the stack's BaseUrl output (not EndpointUrl).`
+    );
+  }
   const trusted = [baseUrl, ...((_b = options.trustedUrls) != null ? _b : []).map(normaliseBaseUrl)];
   const store = sessionStore(wx2, (_c = options.storageKey) != null ? _c : "weapp-openid.session", baseUrl);
   let current;
@@ -266,15 +273,13 @@ function buildClient(options) {
     current = void 0;
     store.forget();
   };
-  const send = (request, token) => wxRequest(wx2, {
-    ...request,
-    url: resolveUrl(baseUrl, request.url),
-    header: withAuthorization(request.header, token)
-  });
+  const send = (call, token) => wxRequest(wx2, { ...call, header: withAuthorization(call.header, token) });
   return {
     login,
-    async request(request) {
-      const url = resolveUrl(baseUrl, request.url);
+    async request(options2) {
+      const copy = { ...options2 };
+      const url = resolveUrl(baseUrl, copy.url);
+      const request = { ...copy, url, header: copyHeader(copy.header) };
       if (!trusted.some((base) => isUnder(url, base))) {
         throw clientError(
           "untrusted_url",
@@ -328,6 +333,9 @@ function hostOf(url) {
 function resolveUrl(baseUrl, url) {
   if (/^https?:\/\//i.test(url)) return url;
   return `${baseUrl}/${url.replace(/^\/+/, "")}`;
+}
+function copyHeader(header) {
+  return header !== null && typeof header === "object" ? { ...header } : void 0;
 }
 function withAuthorization(header, token) {
   const out = {};
