@@ -17,16 +17,36 @@ export const ENV = {
   sessionPublishedKeyIds: 'SESSION_PUBLISHED_KEY_IDS',
   sessionIssuer: 'SESSION_ISSUER',
   sessionTtlSeconds: 'SESSION_TTL_SECONDS',
+  /** The DynamoDB table of user records; unset = users off. */
+  usersTable: 'USERS_TABLE',
+  /** The symmetric KMS key that seals kept session_keys; unset = open data off. */
+  openDataKeyId: 'OPEN_DATA_KEY_ID',
 } as const;
+
+/**
+ * The users table's key: one string attribute, `{AppID}#{openid}`, so that writes spread over
+ * partitions whatever the number of mini programs (a key by AppID would put a whole app's
+ * logins on one partition).
+ */
+export const USERS_TABLE_KEY = 'id';
 
 /** The Embedded Metric Format record on every request's log line. */
 export const METRICS = {
   namespace: 'WeappOpenid',
-  /** 1 per request, by service and outcome. */
+  /** 1 per login, by service and outcome. */
   logins: 'Logins',
+  /** 1 per `POST /phone`, by service and outcome. */
+  phoneBinds: 'PhoneBinds',
+  /**
+   * 1 per request on which the users table could not be read or written (throttled,
+   * unreachable, denied), by service only: the request itself may still have succeeded.
+   */
+  storeFailures: 'UserStoreFailures',
   /** Time spent in calls to WeChat, when WeChat was called. */
   wechatLatency: 'WechatLatency',
   dimensions: ['service', 'outcome'],
+  /** The dimensions of `storeFailures`. */
+  storeDimensions: ['service'],
 } as const;
 
 /**
