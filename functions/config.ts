@@ -34,10 +34,16 @@ export type TokenConfig =
       readonly kms: AwsTarget;
     };
 
+/** User records: off, or a DynamoDB table (the sandbox keeps them in memory regardless). */
+export type UsersConfig =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'dynamodb'; readonly table: string; readonly dynamodb: AwsTarget };
+
 /** The configuration (docs/endpoint.md, "Configuration"), validated. */
 export interface Config {
   readonly credentials: CredentialConfig;
   readonly tokens: TokenConfig;
+  readonly users: UsersConfig;
   readonly wechatBaseUrl: URL;
   readonly wechatTimeoutMs: number;
   readonly secretTtlMs: number;
@@ -60,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   return {
     credentials: credentialConfig(env),
     tokens: tokenConfig(env),
+    users: usersConfig(env),
     wechatBaseUrl: url(env, ENV.wechatApiBaseUrl, 'https://api.weixin.qq.com'),
     wechatTimeoutMs: integer(
       env,
@@ -146,6 +153,20 @@ function issuerUrl(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+function usersConfig(env: NodeJS.ProcessEnv): UsersConfig {
+  const table = env[ENV.usersTable]?.trim();
+  if (!table) return { kind: 'off' };
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
+    throw new ConfigError(`${ENV.usersTable} must be a DynamoDB table name.`);
+  }
+  const region = awsRegion(env, ENV.usersTable);
+  return {
+    kind: 'dynamodb',
+    table,
+    dynamodb: { region, endpoint: awsEndpoint('dynamodb', region, env) },
+  };
+}
+
 function awsRegion(env: NodeJS.ProcessEnv, neededBy: string): string {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError(`AWS_REGION is required with ${neededBy}.`);
@@ -156,6 +177,7 @@ function awsRegion(env: NodeJS.ProcessEnv, neededBy: string): string {
 const AWS_SERVICES = {
   secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   kms: 'AWS_ENDPOINT_URL_KMS',
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
 } as const;
 
 /**

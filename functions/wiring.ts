@@ -1,20 +1,24 @@
+import { createAccessTokens } from './adapters/access-tokens.ts';
 import {
   type AwsCredentials,
   createAwsJsonClient,
   credentialsFromEnv,
 } from './adapters/aws-json.ts';
+import { createDynamoUsers } from './adapters/dynamodb-users.ts';
 import { createKmsKeys } from './adapters/kms-keys.ts';
 import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
-import { KMS } from './commons/budgets.ts';
+import { KMS, USERS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
 import { singleAppRegistry } from './domain/apps.ts';
 import { createLogin } from './domain/login.ts';
+import { createBindPhone } from './domain/phone.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
 import { Problem } from './domain/problem.ts';
 import { createTokenIssuer, type TokenKeys } from './domain/token.ts';
+import type { UserStore } from './domain/users.ts';
 import { type ApiHandler, createHandler } from './handler/http-handler.ts';
 import { servedRoutes } from './routes/index.ts';
 import { featuresOf, type RouteDeps } from './routes/route.ts';
@@ -112,6 +116,32 @@ export function kmsTokens(
 export interface WiringOptions {
   /** The pause before a retry of WeChat's -1 (the property tests shorten it). */
   readonly wechatRetryDelayMs?: number;
+  /** The user records, instead of the table the configuration names (the sandbox's memory). */
+  readonly users?: UserStore;
+  /** Where AWS credentials come from; the standard variables by default. */
+  readonly awsCredentials?: () => Promise<AwsCredentials>;
+}
+
+/** The users table a configuration names, through the AWS JSON client; undefined when off. */
+export function dynamoUsers(
+  config: Config,
+  awsCredentials: () => Promise<AwsCredentials> = credentialsFromEnv,
+): UserStore | undefined {
+  const { users } = config;
+  if (users.kind === 'off') return undefined;
+  const call = createAwsJsonClient({
+    label: 'DynamoDB',
+    service: 'dynamodb',
+    targetPrefix: 'DynamoDB_20120810',
+    jsonVersion: '1.0',
+    region: users.dynamodb.region,
+    endpoint: users.dynamodb.endpoint,
+    credentials: awsCredentials,
+    callMs: USERS.callMs,
+    totalMs: USERS.totalMs,
+    attempts: USERS.attempts,
+  });
+  return createDynamoUsers({ call, table: users.table });
 }
 
 /** The handler with its real dependencies; `tokens` undefined means sessions are off. */
@@ -136,9 +166,25 @@ export function createApiHandler(
       ttlSeconds: tokens.ttlSeconds,
       newTokenId: () => randomUUID(),
     });
+  const users = options.users ?? dynamoUsers(config, options.awsCredentials);
   const deps: RouteDeps = {
-    login: createLogin(issuer ? { credentials, wechat, tokens: issuer } : { credentials, wechat }),
+    login: createLogin({
+      credentials,
+      wechat,
+      ...(issuer && { tokens: issuer }),
+      ...(users && { users }),
+    }),
     ...(tokens && { tokens: { issuer: tokens.issuer, keys: tokens.keys } }),
+    ...(issuer && {
+      bindPhone: createBindPhone({
+        credentials,
+        wechat,
+        accessTokens: createAccessTokens(wechat),
+        tokens: issuer,
+        ...(users && { users }),
+      }),
+    }),
+    ...(users && { users }),
   };
   return createHandler({ ...deps, routes: servedRoutes(featuresOf(deps)), log, service });
 }

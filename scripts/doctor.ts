@@ -113,6 +113,11 @@ const VERDICTS = {
     unhealthy(`The login route asked for a session token (unauthorized): ${detail}${ref}`),
   not_found: WRONG_PATH,
   method_not_allowed: WRONG_PATH,
+  // Answers of the phone and user routes, never of a login.
+  invalid_phone_code: (detail, ref) =>
+    unhealthy(`The login route answered invalid_phone_code: ${detail}${ref}`),
+  store_unavailable: (detail, ref) =>
+    unhealthy(`The login route answered store_unavailable: ${detail}${ref}`),
 } satisfies Record<ProblemCode | RouteProblemCode, (detail: string, ref: string) => Diagnosis>;
 
 function problemDiagnosis(code: string, detail: string, ref: string): Diagnosis {

@@ -17,6 +17,8 @@ export interface AwsJsonClientOptions {
   readonly service: string;
   /** The `X-Amz-Target` prefix, e.g. `secretsmanager` or `TrentService`. */
   readonly targetPrefix: string;
+  /** The AWS JSON protocol version: 1.1 (Secrets Manager, KMS, the default) or 1.0 (DynamoDB). */
+  readonly jsonVersion?: '1.0' | '1.1';
   readonly region: string;
   readonly endpoint: URL;
   readonly credentials: () => Promise<AwsCredentials>;
@@ -48,7 +50,7 @@ export type AwsJsonCall = (
 ) => Promise<Record<string, unknown>>;
 
 /**
- * A client for AWS JSON 1.1 APIs (Secrets Manager, KMS), signed with the SDK's own SigV4
+ * A client for AWS JSON APIs (Secrets Manager, KMS, DynamoDB), signed with the SDK's own SigV4
  * signer. It loads a fraction of an SDK client on a cold start and keeps what matters of
  * one: bounded retries with jittered backoff on throttling, 5xx and network failures (every
  * operation this project calls is safe to repeat), and errors named by their AWS type.
@@ -61,6 +63,7 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
     sha256: Sha256,
   });
   const { endpoint } = options;
+  const contentType = `application/x-amz-json-${options.jsonVersion ?? '1.1'}`;
 
   async function once(operation: string, body: string, deadline: number) {
     const signed = await signer.sign({
@@ -72,7 +75,7 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
       query: {},
       headers: {
         host: endpoint.host,
-        'content-type': 'application/x-amz-json-1.1',
+        'content-type': contentType,
         'x-amz-target': `${options.targetPrefix}.${operation}`,
       },
       body,

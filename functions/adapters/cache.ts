@@ -7,8 +7,9 @@
  * refresh, or another try after a lasting failure) go out at most once per
  * `forcedEveryMs`, so that a broken dependency under traffic is not called per request.
  */
-export interface CacheOptions<T> {
-  readonly load: () => Promise<T>;
+export interface CacheOptions<T, C = void> {
+  /** Loads the value; `context` is the caller's whose call starts the load (e.g. its trace). */
+  readonly load: (context: C) => Promise<T>;
   /** How long a loaded value is served, in ms (Infinity: for the life of the environment). */
   readonly ttlMs: (value: T) => number;
   /** Whether a failure is lasting (remembered and answered until a retry is allowed). */
@@ -25,14 +26,14 @@ export interface CacheOptions<T> {
   readonly now?: () => number;
 }
 
-export interface Cache<T> {
+export interface Cache<T, C = void> {
   /** The kept value while it is fresh, else a load (shared with any load in flight). */
-  get(): Promise<T>;
+  get(context: C): Promise<T>;
   /**
    * A load now, bypassing the TTL (the value was refused, e.g. a rotated AppSecret or a
    * revoked token), unless one went out less than `forcedEveryMs` ago: then what is kept.
    */
-  refresh(): Promise<T>;
+  refresh(context: C): Promise<T>;
   /** Forgets the kept value: the next `get` loads. */
   drop(): void;
 }
@@ -44,7 +45,7 @@ interface Kept<T> {
   readonly staleBecause?: unknown;
 }
 
-export function createCache<T>(options: CacheOptions<T>): Cache<T> {
+export function createCache<T, C = void>(options: CacheOptions<T, C>): Cache<T, C> {
   const now = options.now ?? Date.now;
   const forcedEveryMs = options.forcedEveryMs ?? 0;
   let kept: Kept<T> | undefined;
@@ -65,17 +66,17 @@ export function createCache<T>(options: CacheOptions<T>): Cache<T> {
     return entry.value;
   };
 
-  const load = (): Promise<T> => {
-    inflight ??= run().finally(() => {
+  const load = (context: C): Promise<T> => {
+    inflight ??= run(context).finally(() => {
       inflight = undefined;
     });
     return inflight;
   };
 
-  async function run(): Promise<T> {
+  async function run(context: C): Promise<T> {
     let value: T;
     try {
-      value = await options.load();
+      value = await options.load(context);
     } catch (error) {
       if (options.isLasting?.(error)) {
         lasting = { error };
@@ -93,15 +94,15 @@ export function createCache<T>(options: CacheOptions<T>): Cache<T> {
   }
 
   return {
-    get() {
+    get(context) {
       if (kept && now() < kept.expiresAt) return Promise.resolve(serve(kept));
       if (lasting && !inflight && !mayForce()) return Promise.reject(lasting.error);
-      return load();
+      return load(context);
     },
-    refresh() {
-      if (inflight || mayForce()) return load();
+    refresh(context) {
+      if (inflight || mayForce()) return load(context);
       if (lasting) return Promise.reject(lasting.error);
-      return kept ? Promise.resolve(serve(kept)) : load();
+      return kept ? Promise.resolve(serve(kept)) : load(context);
     },
     drop() {
       kept = undefined;

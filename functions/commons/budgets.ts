@@ -18,8 +18,11 @@ export const SECRETS_MANAGER = { callMs: 2000, attempts: 3, totalMs: 6000 } as c
  */
 export const WECHAT = {
   defaultTimeoutMs: 3000,
-  /** The largest `WECHAT_TIMEOUT_MS` that keeps the worst case inside the function timeout. */
-  maxTimeoutMs: 5000,
+  /**
+   * The largest `WECHAT_TIMEOUT_MS` that keeps the worst case inside the function timeout:
+   * 4500, since a login also writes the user record (USERS).
+   */
+  maxTimeoutMs: 4500,
   connectMs: 1500,
   attempts: 3,
   retryDelayMs: 150,
@@ -57,13 +60,40 @@ export const FUNCTION_HEADROOM_MS = 1000;
 export const API_GATEWAY_INTEGRATION_LIMIT_MS = 30_000;
 
 /**
+ * The users table (DynamoDB): one write per login or phone bind, one delete per erasure. A
+ * failing table adds at most `totalMs` to any route; a login then goes on without it.
+ */
+export const USERS = { callMs: 700, attempts: 2, totalMs: 1500 } as const;
+
+/**
  * The slowest a login can be: the secret read, an exchange, and when WeChat rejects the
  * AppSecret (the operator may just have rotated it) a forced re-read and a second exchange;
- * then the signing step.
+ * then the user record's write and the signing step.
  */
 export function worstCaseLoginMs(wechatTimeoutMs: number): number {
   const readAndExchange = SECRETS_MANAGER.totalMs + wechatTotalMs(wechatTimeoutMs);
-  return 2 * readAndExchange + KMS.totalMs;
+  return 2 * readAndExchange + USERS.totalMs + KMS.totalMs;
+}
+
+/**
+ * All of one `POST /phone`'s calls to WeChat (access tokens and the phone number, with the
+ * one repeat after a refused token) share this deadline.
+ */
+export function phoneWechatMs(wechatTimeoutMs: number): number {
+  return 2 * wechatTotalMs(wechatTimeoutMs);
+}
+
+/**
+ * The slowest a `POST /phone` can be: the secret read, and after WeChat rejects the AppSecret
+ * a forced re-read; the WeChat calls within their shared deadline; then the record's write
+ * and the signing step, side by side.
+ */
+export function worstCasePhoneMs(wechatTimeoutMs: number): number {
+  return (
+    2 * SECRETS_MANAGER.totalMs +
+    phoneWechatMs(wechatTimeoutMs) +
+    Math.max(USERS.totalMs, KMS.totalMs)
+  );
 }
 
 /**

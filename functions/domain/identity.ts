@@ -7,6 +7,8 @@ export interface Identity {
   readonly appid: string;
   /** `exp`, in seconds since the epoch. */
   readonly expiresAt: number;
+  /** The verified number (E.164) the token carries, when it carries one. */
+  readonly phoneNumber?: string;
 }
 
 /** A NumericDate as API Gateway passes it: a string of digits, nothing else. */
@@ -35,11 +37,13 @@ export function identityFromClaims(
     throw new Problem('unauthorized', { reason: 'the token has expired' });
   }
   const unionid = text(claims?.unionid);
+  const phone = text(claims?.phone_number);
   return {
     openid: sub,
     ...(unionid !== undefined && { unionid }),
     appid: aud,
     expiresAt,
+    ...(phone !== undefined && /^\+\d{5,18}$/.test(phone) && { phoneNumber: phone }),
   };
 }
 

@@ -10,16 +10,48 @@ export interface WechatUser {
 export interface RequestTrace {
   /** Calls made to WeChat, retries included. */
   calls: number;
+  /** When set (a `performance.now()` time), every call to WeChat of this request ends by then. */
+  wechatDeadline?: number;
   wechatMs: number;
   errcode?: number;
   appId?: string;
   /** The openid a login yielded (logged masked). */
   openid?: string;
+  /** The phone number a request bound or carried, in E.164 (logged masked). */
+  phone?: string;
+  /**
+   * Why a request succeeded with less than it could (the users table failed): logged as
+   * `reason` with outcome `ok`, and counted.
+   */
+  degraded?: string;
 }
 
-/** WeChat's code2Session. Throws `Problem` for every answer other than a session. */
+/** An access token from `stable_token`, and how long WeChat says it lives. */
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresInSeconds: number;
+}
+
+/** A verified phone number as WeChat gives it. */
+export interface WechatPhone {
+  /** The number without its country code: `13800138000`. */
+  readonly purePhoneNumber: string;
+  /** Digits: `86`. */
+  readonly countryCode: string;
+  /** The AppID WeChat's watermark names, to check against the token's. */
+  readonly watermarkAppId: string | undefined;
+}
+
+/** WeChat's server APIs. Each throws `Problem` for every answer other than its success. */
 export interface WechatClient {
   code2Session(app: AppCredentials, code: string, trace: RequestTrace): Promise<WechatUser>;
+  stableToken(app: AppCredentials, trace: RequestTrace): Promise<AccessToken>;
+  phoneNumber(
+    accessToken: string,
+    code: string,
+    openid: string,
+    trace: RequestTrace,
+  ): Promise<WechatPhone>;
 }
 
 /** Where the configured apps come from. */

@@ -19,6 +19,8 @@ export type ProblemCode =
   | 'session_unavailable'
   | 'unauthorized'
   | 'not_found'
+  | 'invalid_phone_code'
+  | 'store_unavailable'
   | 'internal_error';
 
 /** Which rule a login request broke (`invalid_request`). */
@@ -35,7 +37,7 @@ export type RequestViolation =
   | 'appid_malformed';
 
 /** What the operator must check when the backend is `misconfigured`. */
-export type ConfigSubject = 'secret' | 'signing_key';
+export type ConfigSubject = 'secret' | 'signing_key' | 'ip_allowlist';
 
 /** The facts of a failure. None of them ever holds the code, the AppSecret or the session_key. */
 export interface FailureFacts {
@@ -55,6 +57,8 @@ export interface FailureFacts {
   readonly publishing?: boolean;
   /** `session_unavailable`: found before WeChat was asked, so the login code is not spent. */
   readonly beforeExchange?: boolean;
+  /** `upstream_error`: WeChat refused the access token (40001, 40014, 42001). */
+  readonly accessTokenRefused?: boolean;
   /** `invalid_request`: the rule the request broke. */
   readonly violation?: RequestViolation;
   readonly cause?: unknown;

@@ -32,8 +32,11 @@ export interface TokenKeys {
   ready(): Promise<void>;
 }
 
-/** What a successful login answers when sessions are on. */
-export interface IssuedToken extends WechatUser {
+/** The scope a token with a verified phone number carries. */
+export const PHONE_SCOPE = 'phone';
+
+/** A signed token and its lifetime. */
+export interface IssuedToken {
   readonly token: string;
   readonly expiresIn: number;
 }
@@ -50,12 +53,14 @@ export interface TokenIssuerDeps {
 export interface TokenIssuer {
   /** Rejects when the signing key is known unusable: checked before WeChat spends a code. */
   ready(): Promise<void>;
-  issue(user: WechatUser, app: AppCredentials): Promise<IssuedToken>;
+  /** `phoneNumber` (E.164), when the user has a verified one: claims `phone_number` and `scope`. */
+  issue(user: WechatUser, app: AppCredentials, phoneNumber?: string): Promise<IssuedToken>;
 }
 
 /**
- * A JWT in JWS compact form, RS256: `sub` is the openid, `aud` the AppID. Nothing else from
- * WeChat or the secret goes in, and never the session_key.
+ * A JWT in JWS compact form, RS256: `sub` is the openid, `aud` the AppID, and with a verified
+ * number `phone_number` and `scope`. Nothing else from WeChat or the secret goes in, and never
+ * the session_key.
  */
 export function createTokenIssuer(deps: TokenIssuerDeps): TokenIssuer {
   const now = deps.now ?? Date.now;
@@ -67,13 +72,20 @@ export function createTokenIssuer(deps: TokenIssuerDeps): TokenIssuer {
     }
     return header.encoded;
   };
-  const issue = async (session: WechatUser, app: AppCredentials): Promise<IssuedToken> => {
+  const issue = async (
+    session: WechatUser,
+    app: AppCredentials,
+    phoneNumber?: string,
+  ): Promise<IssuedToken> => {
     const iat = Math.floor(now() / 1000);
     const claims = {
       iss: deps.issuer,
       sub: session.openid,
       aud: app.appId,
       ...(session.unionid !== undefined && { unionid: session.unionid }),
+      // What API Gateway's JWT authorizer reads as the token's scopes: a route that requires
+      // `phone` admits only users with a verified number.
+      ...(phoneNumber !== undefined && { phone_number: phoneNumber, scope: PHONE_SCOPE }),
       iat,
       exp: iat + deps.ttlSeconds,
       jti: deps.newTokenId(),
@@ -83,7 +95,6 @@ export function createTokenIssuer(deps: TokenIssuerDeps): TokenIssuer {
       (kid) => `${headerFor(kid)}.${payload}`,
     );
     return {
-      ...session,
       token: `${signingInput}.${Buffer.from(signature).toString('base64url')}`,
       expiresIn: claims.exp - claims.iat,
     };

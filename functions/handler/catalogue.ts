@@ -23,9 +23,12 @@ export interface ProblemWords {
 }
 
 /** Seconds in `Retry-After`, said once for the header and the sentence. */
-const RETRY_AFTER = { rateLimited: 60, busy: 2, secret: 5, session: 2 } as const;
+const RETRY_AFTER = { rateLimited: 60, busy: 2, secret: 5, session: 2, store: 5 } as const;
 
 const USAGE = 'Send a JSON body {"code": "<the code from wx.login()>"}.';
+const PHONE_USAGE =
+  'Send a JSON body {"code": "<e.detail.code of the getPhoneNumber button>"} with the session token.';
+const NEW_PHONE_CODE = 'ask the user to tap the phone number button again';
 const NEW_CODE = 'call wx.login() again and send the new code';
 const TELL_OPERATOR = 'Retry with a new code from wx.login(); if it persists, tell the operator.';
 
@@ -45,6 +48,8 @@ const VIOLATIONS: Record<RequestViolation, string> = {
 
 const SUBJECTS = {
   secret: 'the WeChat AppID/AppSecret it is configured with (its Secrets Manager secret)',
+  ip_allowlist:
+    "the mini program's API IP allow-list (开发管理 → 开发设置 → API IP白名单): WeChat refused the backend's IP. Lambda's IPs change, so turn the allow-list off, or give the function fixed egress and list its IPs (docs/operators.md)",
   signing_key:
     'the session signing key (its KMS key: that it exists, is enabled, and the function may use it)',
 } as const;
@@ -56,8 +61,9 @@ const SUBJECTS = {
 export const CATALOGUE = {
   invalid_request: {
     status: 400,
-    title: 'The request is not a valid login request',
-    detail: ({ violation }) => (violation ? VIOLATIONS[violation] : USAGE),
+    title: 'The request is not valid',
+    detail: ({ violation }, route) =>
+      route === 'phone' ? phoneViolation(violation) : violation ? VIOLATIONS[violation] : USAGE,
   },
   payload_too_large: {
     status: 413,
@@ -97,20 +103,23 @@ export const CATALOGUE = {
     status: 429,
     title: 'Too many logins for this user',
     retryAfterSeconds: RETRY_AFTER.rateLimited,
-    detail: () =>
-      `WeChat's per-user login quota for this minute is used up. Wait ${RETRY_AFTER.rateLimited} seconds, then ${NEW_CODE}.`,
+    detail: (_facts, route) =>
+      route === 'phone'
+        ? `WeChat's quota for phone number lookups for this minute is used up. Wait ${RETRY_AFTER.rateLimited} seconds, then ${NEW_PHONE_CODE}.`
+        : `WeChat's per-user login quota for this minute is used up. Wait ${RETRY_AFTER.rateLimited} seconds, then ${NEW_CODE}.`,
   },
   upstream_busy: {
     status: 503,
     title: 'WeChat is busy',
     retryAfterSeconds: RETRY_AFTER.busy,
-    detail: () =>
-      `WeChat is busy right now (errcode -1). Wait ${RETRY_AFTER.busy} seconds, then ${NEW_CODE}.`,
+    detail: (_facts, route) =>
+      `WeChat is busy right now (errcode -1). Wait ${RETRY_AFTER.busy} seconds, then ${route === 'phone' ? NEW_PHONE_CODE : NEW_CODE}.`,
   },
   upstream_timeout: {
     status: 504,
     title: 'WeChat did not answer in time',
-    detail: () => `WeChat did not answer in time. The code may have been used up: ${NEW_CODE}.`,
+    detail: (_facts, route) =>
+      `WeChat did not answer in time. The code may have been used up: ${route === 'phone' ? NEW_PHONE_CODE : NEW_CODE}.`,
   },
   upstream_error: {
     status: 502,
@@ -162,6 +171,19 @@ export const CATALOGUE = {
     detail: () =>
       'Something unexpected went wrong. Retry later; the operator can find this request in the logs by its requestId.',
   },
+  invalid_phone_code: {
+    status: 400,
+    title: 'The phone code is invalid, expired or used',
+    detail: () =>
+      `WeChat rejected the phone code: it has expired (codes live 5 minutes), was already used, or belongs to another user. Send e.detail.code of the getPhoneNumber button at once, once; to retry, ${NEW_PHONE_CODE}.`,
+  },
+  store_unavailable: {
+    status: 503,
+    title: 'The user records cannot be reached',
+    retryAfterSeconds: RETRY_AFTER.store,
+    detail: () =>
+      `The backend cannot reach its user records right now; nothing was changed. Retry in ${RETRY_AFTER.store} seconds.`,
+  },
   not_found: {
     status: 404,
     title: 'Not found',
@@ -174,6 +196,21 @@ export const CATALOGUE = {
     detail: () => 'This path does not take that method.',
   },
 } as const satisfies Record<ProblemCode | RouteProblemCode, ProblemWords>;
+
+/** A `/phone` request's broken rule, said of the phone code. */
+function phoneViolation(violation: RequestViolation | undefined): string {
+  switch (violation) {
+    case 'code_empty':
+    case 'code_missing':
+    case 'code_not_string':
+      return `The request has no usable "code". ${PHONE_USAGE}`;
+    case 'code_too_long':
+    case 'code_alphabet':
+      return `"code" is not a phone code: send e.detail.code of the getPhoneNumber button unchanged. ${PHONE_USAGE}`;
+    default:
+      return violation ? `${VIOLATIONS[violation].split('. ')[0]}. ${PHONE_USAGE}` : PHONE_USAGE;
+  }
+}
 
 /** What was wrong with WeChat's answer; an unknown errcode is reported as such. */
 function upstreamReason(reason: string | undefined, errcode: number | undefined): string {

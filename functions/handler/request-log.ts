@@ -1,6 +1,7 @@
 import { METRICS } from '../commons/names.ts';
 import { ISSUED_APP_ID } from '../domain/apps.ts';
 import type { Logger, RequestTrace } from '../domain/ports.ts';
+import { maskPhone } from '../domain/users.ts';
 
 /** What one request did, for its log line and, for a route that counts, its metrics. */
 export interface RequestRecord {
@@ -21,9 +22,9 @@ export interface RequestRecord {
 }
 
 // The EMF directives are the same on every line of a route: built once, not per request.
-const directives = new Map<string, readonly [object, object]>();
-function directivesOf(metric: string): readonly [object, object] {
-  let pair = directives.get(metric);
+const byMetric = new Map<string, readonly [object[], object[]]>();
+function directivesOf(metric: string): readonly [object[], object[]] {
+  let pair = byMetric.get(metric);
   if (!pair) {
     const directive = (metrics: { Name: string; Unit: string }[]) => [
       { Namespace: METRICS.namespace, Dimensions: [[...METRICS.dimensions]], Metrics: metrics },
@@ -33,10 +34,19 @@ function directivesOf(metric: string): readonly [object, object] {
       directive([count]),
       directive([count, { Name: METRICS.wechatLatency, Unit: 'Milliseconds' }]),
     ];
-    directives.set(metric, pair);
+    byMetric.set(metric, pair);
   }
   return pair;
 }
+
+/** A request on which the users table failed, counted by service only. */
+const STORE_FAILURE = [
+  {
+    Namespace: METRICS.namespace,
+    Dimensions: [[...METRICS.storeDimensions]],
+    Metrics: [{ Name: METRICS.storeFailures, Unit: 'Count' }],
+  },
+];
 
 /**
  * Writes the request's single log line. A route with a metric (the login's `Logins`) makes
@@ -49,6 +59,13 @@ export function writeRequestLine(log: Logger, service: string, record: RequestRe
   const { trace, metric } = record;
   const isLogin = metric === METRICS.logins;
   const calledWechat = trace.calls > 0;
+  // A request that succeeded without the users table still says why.
+  const reason = record.reason ?? trace.degraded;
+  const storeFailed = trace.degraded !== undefined || record.outcome === 'store_unavailable';
+  const directives = [
+    ...(metric === undefined ? [] : directivesOf(metric)[calledWechat ? 1 : 0]),
+    ...(storeFailed ? STORE_FAILURE : []),
+  ];
   log.write({
     level: record.status >= 500 ? 'ERROR' : 'INFO',
     message: isLogin ? 'login' : 'request',
@@ -64,15 +81,14 @@ export function writeRequestLine(log: Logger, service: string, record: RequestRe
     ...(trace.errcode !== undefined && { errcode: trace.errcode }),
     ...(trace.appId !== undefined && { appId: loggedAppId(trace.appId) }),
     ...(trace.openid !== undefined && { openid: maskOpenid(trace.openid) }),
-    ...(record.reason !== undefined && { reason: record.reason }),
+    ...(trace.phone !== undefined && { phone: maskPhone(trace.phone) }),
+    ...(reason !== undefined && { reason }),
     ...(record.error !== undefined && { error: record.error }),
     service,
-    ...(metric !== undefined && {
-      [metric]: 1,
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: directivesOf(metric)[calledWechat ? 1 : 0],
-      },
+    ...(metric !== undefined && { [metric]: 1 }),
+    ...(storeFailed && { [METRICS.storeFailures]: 1 }),
+    ...(directives.length > 0 && {
+      _aws: { Timestamp: Date.now(), CloudWatchMetrics: directives },
     }),
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJsonObject } from '../commons/json.ts';
 import { createUsedCodes } from './used-codes.ts';
 
 /** The AppSecret the sandbox's in-memory secret holds for every AppID. */
@@ -26,6 +27,13 @@ export const SANDBOX_TIMEOUT_CODE = 'sandbox-timeout';
 export const SANDBOX_GARBAGE_CODE = 'sandbox-garbage';
 /** Codes starting with this log in with a unionid too. */
 export const SANDBOX_UNIONID_PREFIX = 'sandbox-unionid';
+/** `sandbox-user-NAME-…` logs in the sandbox user NAME (letters and digits) instead of the AppID's one user. */
+export const SANDBOX_USER = /^sandbox-user-([A-Za-z0-9]+)-/;
+/** Phone codes that make the sandbox answer as WeChat does when a lookup fails. */
+export const SANDBOX_PHONE_CODES = {
+  'sandbox-phone-invalid': { errcode: 40029, errmsg: 'invalid code' },
+  'sandbox-phone-rate-limited': { errcode: 45011, errmsg: 'api minute-quota reach limit' },
+} as const;
 
 /** How long WeChat keeps a login code: after it, the sandbox forgets the code was used. */
 export const SANDBOX_CODE_LIFETIME_MS = 5 * 60_000;
@@ -66,9 +74,56 @@ export async function startSandboxWechat(
     now: options.now ?? (() => performance.now()),
   });
   const hanging = new Set<http.ServerResponse>();
+  /** The access tokens handed out, and the AppID each is for. */
+  const accessTokens = new Map<string, string>();
+  const usedPhoneCodes = createUsedCodes({
+    lifetimeMs: options.codeLifetimeMs ?? SANDBOX_CODE_LIFETIME_MS,
+    max: options.maxRemembered ?? SANDBOX_MAX_REMEMBERED,
+    now: options.now ?? (() => performance.now()),
+  });
   const server = http.createServer((req, res) => {
     // Loopback only, but a target URL parsing rejects must not end the process either.
     const url = URL.parse(req.url ?? '/', 'http://sandbox');
+    const answerJson = (body: object) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (url?.pathname === '/cgi-bin/stable_token' && req.method === 'POST') {
+      return void readJson(req).then((body) => {
+        if (body.secret !== SANDBOX_APP_SECRET || typeof body.appid !== 'string') {
+          return answerJson({ errcode: 40125, errmsg: 'invalid appsecret' });
+        }
+        // One token per AppID, the same for every caller, as WeChat's stable token is.
+        const token = `sandbox-access-token-${digest(`token\n${body.appid}`)}`;
+        accessTokens.set(token, body.appid);
+        answerJson({ access_token: token, expires_in: 7200 });
+      });
+    }
+    if (url?.pathname === '/wxa/business/getuserphonenumber' && req.method === 'POST') {
+      return void readJson(req).then((body) => {
+        const appid = accessTokens.get(url.searchParams.get('access_token') ?? '');
+        if (appid === undefined)
+          return answerJson({ errcode: 40001, errmsg: 'invalid credential' });
+        const code = typeof body.code === 'string' ? body.code : '';
+        const openid = typeof body.openid === 'string' ? body.openid : '';
+        if (Object.hasOwn(SANDBOX_PHONE_CODES, code))
+          return answerJson(SANDBOX_PHONE_CODES[code as keyof typeof SANDBOX_PHONE_CODES]);
+        const key = `${appid}\n${openid}\n${code}`;
+        // A phone code works once, as on WeChat.
+        if (!usedPhoneCodes.use(usedKey(`phone\n${key}`)))
+          return answerJson(SANDBOX_PHONE_CODES['sandbox-phone-invalid']);
+        const pure = `1${decimalDigest(`phone\n${key}`, 10)}`;
+        answerJson({
+          errcode: 0,
+          errmsg: 'ok',
+          phone_info: {
+            phoneNumber: pure,
+            purePhoneNumber: pure,
+            countryCode: '86',
+            watermark: { timestamp: Math.floor(Date.now() / 1000), appid },
+          },
+        });
+      });
+    }
     if (url?.pathname !== '/sns/jscode2session') {
       res
         .writeHead(404, { 'content-type': 'text/html' })
@@ -98,10 +153,13 @@ export async function startSandboxWechat(
       return answer(SANDBOX_CODES[code as keyof typeof SANDBOX_CODES]);
     const key = `${appid}\n${code}`;
     if (!used.use(usedKey(key))) return answer(SANDBOX_CODES['sandbox-code-used']);
+    // One user per AppID, as the devtools' developer is one WeChat user; `sandbox-user-NAME-`
+    // codes log in others. The unionid is the user's across AppIDs, as on WeChat.
+    const user = SANDBOX_USER.exec(code)?.[1] ?? '';
     const session = {
-      openid: `o${digest(`openid\n${key}`)}`,
+      openid: `o${digest(`openid\n${appid}\n${user}`)}`,
       session_key: digest(`session\n${key}`),
-      ...(code.startsWith(SANDBOX_UNIONID_PREFIX) && { unionid: `u${digest(`unionid\n${code}`)}` }),
+      ...(code.startsWith(SANDBOX_UNIONID_PREFIX) && { unionid: `u${digest(`unionid\n${user}`)}` }),
     };
     answer(session);
   });
@@ -128,6 +186,24 @@ export async function startSandboxWechat(
  */
 function usedKey(key: string): string {
   return createHash('shake256', { outputLength: 9 }).update(key).digest('base64url');
+}
+
+/** The JSON object of a request's body; anything else is an empty object. */
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    text += chunk.toString('utf8');
+    if (text.length > 16_384) break;
+  }
+  return parseJsonObject(text) ?? {};
+}
+
+/** `length` decimal digits drawn from a text's hash. */
+function decimalDigest(text: string, length: number): string {
+  const hash = createHash('sha256').update(text).digest();
+  let digits = '';
+  for (let i = 0; digits.length < length; i++) digits += String((hash[i] ?? 0) % 10);
+  return digits;
 }
 
 /** 27 URL-safe characters, like the body of a real openid. */

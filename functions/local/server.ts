@@ -14,6 +14,7 @@ import type { ApiHandler } from '../handler/http-handler.ts';
 import { createApiHandler, credentialSource, kmsTokens, type TokenWiring } from '../wiring.ts';
 import { createLocalAuthorizer } from './authorizer.ts';
 import { createMemoryKeys } from './memory-keys.ts';
+import { createMemoryUsers } from './memory-users.ts';
 import { createRequestListener, type LocalRoutes } from './request-listener.ts';
 import {
   SANDBOX_APP_SECRET,
@@ -86,6 +87,7 @@ export async function startLocalServer(
         credentials,
         'weapp-openid-local',
         tokens,
+        { users: createMemoryUsers() },
       );
     } else {
       credentials = credentialSource(config, log);
@@ -125,7 +127,7 @@ export async function startLocalServer(
 
 const DESCRIPTIONS = {
   sandbox:
-    'sandbox mode: fake WeChat, in-memory secret and session key, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
+    'sandbox mode: fake WeChat, in-memory secret, session key and users, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
   credentials: 'calling WeChat for real with WECHAT_APP_ID/WECHAT_APP_SECRET',
   secret: 'calling WeChat for real with the secret WECHAT_SECRET_ID from Secrets Manager',
 };

@@ -25,6 +25,17 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     id_token_signing_alg_values_supported: ['RS256'],
     response_types_supported: ['id_token'],
     subject_types_supported: ['public'],
-    claims_supported: ['iss', 'sub', 'aud', 'unionid', 'iat', 'exp', 'jti'],
+    claims_supported: [
+      'iss',
+      'sub',
+      'aud',
+      'unionid',
+      'phone_number',
+      'scope',
+      'iat',
+      'exp',
+      'jti',
+    ],
+    scopes_supported: ['phone'],
   };
 }

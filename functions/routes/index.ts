@@ -1,15 +1,17 @@
 import { FUNCTION_HEADROOM_MS, WECHAT } from '../commons/budgets.ts';
+import { deleteMe } from './delete-me.ts';
 import { discovery } from './discovery.ts';
 import { jwks } from './jwks.ts';
 import { login } from './login.ts';
 import { me } from './me.ts';
+import { phone } from './phone.ts';
 import { type Feature, isServed, type Route } from './route.ts';
 
 /**
  * Every route the function serves, each described once in its own file. The handler, the
  * local server, the CDK API and the function's timeout all read this list.
  */
-export const ROUTES: readonly Route[] = [login, discovery, jwks, me];
+export const ROUTES: readonly Route[] = [login, discovery, jwks, me, phone, deleteMe];
 
 /**
  * The function's timeout, in whole seconds: the slowest route's worst path at the largest
@@ -25,4 +27,4 @@ export function servedRoutes(on: ReadonlySet<Feature>): readonly Route[] {
   return ROUTES.filter((route) => isServed(route, on));
 }
 
-export { discovery, jwks, login, me };
+export { deleteMe, discovery, jwks, login, me, phone };

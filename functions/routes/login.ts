@@ -1,8 +1,6 @@
 import { worstCaseLoginMs } from '../commons/budgets.ts';
 import { METRICS } from '../commons/names.ts';
 import type { LoginRequest } from '../domain/login.ts';
-import type { WechatUser } from '../domain/ports.ts';
-import type { IssuedToken } from '../domain/token.ts';
 import { bodyAppId, checkCode, field, jsonBody, refererAppId } from '../handler/request.ts';
 import { NO_STORE, type Route } from './route.ts';
 
@@ -26,15 +24,14 @@ export const login: Route<LoginRequest> = {
     return appId === undefined ? { code } : { code, appId };
   },
   async run(request, deps, trace) {
-    const user: WechatUser & Partial<IssuedToken> = await deps.login(request, trace);
-    const { openid, unionid, token, expiresIn } = user;
-    trace.openid = openid;
+    const { openid, unionid, token, expiresIn, phone } = await deps.login(request, trace);
     // Picked field by field: nothing else WeChat said reaches the caller.
     return {
       body: {
         openid,
         ...(unionid !== undefined && { unionid }),
         ...(token !== undefined && { token, expiresIn }),
+        ...(phone && { phoneNumber: phone.phoneNumber, countryCode: phone.countryCode }),
       },
       cacheControl: NO_STORE,
     };

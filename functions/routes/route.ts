@@ -1,8 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Login } from '../domain/login.ts';
+import type { BindPhone } from '../domain/phone.ts';
 import type { RequestTrace } from '../domain/ports.ts';
 import { Problem } from '../domain/problem.ts';
 import type { TokenKeys } from '../domain/token.ts';
+import type { UserStore } from '../domain/users.ts';
 
 /** The event of any route: the authorizer's claims are there on the routes it protects. */
 export type ApiEvent = APIGatewayProxyEventV2 & {
@@ -19,17 +21,21 @@ export interface Reply {
 }
 
 /** What a route may need switched on; without it, the route does not exist (404). */
-export type Feature = 'tokens';
+export type Feature = 'tokens' | 'users';
 
 /** Every dependency a route may use, built once per execution environment (functions/wiring.ts). */
 export interface RouteDeps {
   readonly login: Login;
   /** Present when sessions are on: the login signs a token (the feature `tokens`). */
   readonly tokens?: { readonly issuer: string; readonly keys: TokenKeys };
+  /** Present with sessions on: `POST /phone`. */
+  readonly bindPhone?: BindPhone;
+  /** Present when users are on (the feature `users`). */
+  readonly users?: UserStore;
 }
 
 /** The names of the routes, for the catalogue's per-route wording and the log line. */
-export type RouteName = 'login' | 'discovery' | 'jwks' | 'me';
+export type RouteName = 'login' | 'discovery' | 'jwks' | 'me' | 'phone' | 'deleteMe';
 
 /**
  * One route, described once: the handler dispatches on it, the local server gates and
@@ -71,6 +77,7 @@ export function isServed(route: Pick<Route, 'needs'>, on: ReadonlySet<Feature>):
 export function featuresOf(deps: RouteDeps): ReadonlySet<Feature> {
   const on = new Set<Feature>();
   if (deps.tokens) on.add('tokens');
+  if (deps.users) on.add('users');
   return on;
 }
 

@@ -23,6 +23,8 @@ export const CONTRACT_STATUS = {
   session_unavailable: 503,
   unauthorized: 401,
   not_found: 404,
+  invalid_phone_code: 400,
+  store_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<ProblemCode, number>;
 
@@ -37,6 +39,7 @@ export const RETRY_AFTER_CODES: ReadonlySet<string> = new Set([
   'upstream_busy',
   'secret_unavailable',
   'session_unavailable',
+  'store_unavailable',
 ]);
 
 /** What a successful login may answer (docs/endpoint.md, "Requests and answers"). */

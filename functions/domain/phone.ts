@@ -1,0 +1,103 @@
+import type { AppCredentials } from './apps.ts';
+import { withApp } from './credentials.ts';
+import type { Identity } from './identity.ts';
+import { reasonOf } from './login.ts';
+import type { CredentialSource, RequestTrace, WechatClient } from './ports.ts';
+import { Problem } from './problem.ts';
+import type { TokenIssuer } from './token.ts';
+import { type BoundPhone, e164, type UserStore } from './users.ts';
+
+/** WeChat access tokens, kept per AppID (adapters/access-tokens.ts). */
+export interface AccessTokens {
+  /** The kept token, or one fetched now (shared with any fetch in flight). */
+  get(app: AppCredentials, trace: RequestTrace): Promise<string>;
+  /** Drops the kept token (WeChat refused it) and fetches one now. */
+  renew(app: AppCredentials, trace: RequestTrace): Promise<string>;
+}
+
+export interface PhoneDeps {
+  readonly credentials: CredentialSource;
+  readonly wechat: WechatClient;
+  readonly accessTokens: AccessTokens;
+  readonly tokens: TokenIssuer;
+  /** Absent when users are off: the number is answered and kept nowhere. */
+  readonly users?: UserStore;
+  readonly now?: () => number;
+}
+
+/** What a bind answers: the number, and a token that carries it. */
+export interface PhoneResult {
+  readonly openid: string;
+  readonly phoneNumber: string;
+  readonly countryCode: string;
+  readonly token: string;
+  readonly expiresIn: number;
+}
+
+export type BindPhone = (
+  caller: Identity,
+  code: string,
+  trace: RequestTrace,
+) => Promise<PhoneResult>;
+
+/**
+ * `POST /phone`: the caller's phone code, with the token's openid, for the verified number;
+ * kept on the record, and carried in a new token. The number is answered even when it cannot
+ * be kept: the user's tap succeeded and WeChat charged for it.
+ */
+export function createBindPhone(deps: PhoneDeps): BindPhone {
+  const now = deps.now ?? Date.now;
+  return async (caller, code, trace) => {
+    trace.openid = caller.openid;
+    const { value: info, app } = await withApp(deps.credentials, caller.appid, async (app) => {
+      trace.appId = app.appId;
+      const token = await deps.accessTokens.get(app, trace);
+      try {
+        return await deps.wechat.phoneNumber(token, code, caller.openid, trace);
+      } catch (error) {
+        if (!(error instanceof Problem && error.facts.accessTokenRefused)) throw error;
+        // Revoked or expired early: one fresh token, one more call. A second refusal stands.
+        const renewed = await deps.accessTokens.renew(app, trace);
+        return deps.wechat.phoneNumber(renewed, code, caller.openid, trace);
+      }
+    });
+    if (info.watermarkAppId !== app.appId) {
+      throw new Problem('upstream_error', {
+        reason: "WeChat's phone_info watermark names another AppID than the token's",
+      });
+    }
+    const phone: BoundPhone = {
+      phoneNumber: e164(info.countryCode, info.purePhoneNumber),
+      countryCode: info.countryCode,
+      verifiedAt: Math.floor(now() / 1000),
+    };
+    trace.phone = phone.phoneNumber;
+    const user = { openid: caller.openid, ...(caller.unionid && { unionid: caller.unionid }) };
+    // Kept and signed side by side: neither waits for the other.
+    const [issued] = await Promise.all([
+      deps.tokens.issue(user, app, phone.phoneNumber),
+      keep(deps.users, app.appId, caller.openid, phone, trace),
+    ]);
+    return {
+      openid: caller.openid,
+      phoneNumber: phone.phoneNumber,
+      countryCode: phone.countryCode,
+      ...issued,
+    };
+  };
+}
+
+async function keep(
+  users: UserStore | undefined,
+  appId: string,
+  openid: string,
+  phone: BoundPhone,
+  trace: RequestTrace,
+): Promise<void> {
+  if (!users) return;
+  try {
+    await users.bindPhone(appId, openid, phone);
+  } catch (error) {
+    trace.degraded = `the phone number was answered but not kept: ${reasonOf(error)}`;
+  }
+}
