@@ -4,9 +4,11 @@ import {
   JWKS_FETCH_LIMIT_MS,
   KMS,
   SECRETS_MANAGER,
+  USERS,
   WECHAT,
   wechatTotalMs,
   worstCaseLoginMs,
+  worstCasePhoneMs,
 } from '../../functions/commons/budgets.ts';
 import { FUNCTION_TIMEOUT_SECONDS, ROUTES } from '../../functions/routes/index.ts';
 
@@ -15,7 +17,12 @@ describe('the request budgets', () => {
     // Prepare: the slowest path written out step by step, independently of worstCaseLoginMs.
     const exchange = WECHAT.maxTimeoutMs + WECHAT.retryAllowanceMs;
     const slowest =
-      SECRETS_MANAGER.totalMs + exchange + SECRETS_MANAGER.totalMs + exchange + KMS.totalMs;
+      SECRETS_MANAGER.totalMs +
+      exchange +
+      SECRETS_MANAGER.totalMs +
+      exchange +
+      USERS.totalMs +
+      KMS.totalMs;
 
     // Act
     const worst = worstCaseLoginMs(WECHAT.maxTimeoutMs);
@@ -31,6 +38,23 @@ describe('the request budgets', () => {
         FUNCTION_TIMEOUT_SECONDS * 1000,
       );
     }
+  });
+
+  it('fit the worst phone bind: two secret reads, its WeChat calls, then the write beside the signature', () => {
+    // Prepare
+    const wechat = 2 * (WECHAT.maxTimeoutMs + WECHAT.retryAllowanceMs);
+    const slowest = 2 * SECRETS_MANAGER.totalMs + wechat + Math.max(USERS.totalMs, KMS.totalMs);
+
+    // Act
+    const worst = worstCasePhoneMs(WECHAT.maxTimeoutMs);
+
+    // Assess
+    expect(worst).toBe(slowest);
+    expect(worst).toBeLessThan(FUNCTION_TIMEOUT_SECONDS * 1000);
+  });
+
+  it('add at most 1.5 s for a failing users table', () => {
+    expect(USERS.totalMs).toBeLessThanOrEqual(1500);
   });
 
   it('end the function before API Gateway gives up on it', () => {

@@ -12,10 +12,25 @@ describe('the configuration', () => {
     expect(config).toEqual({
       credentials: { kind: 'sandbox' },
       tokens: { kind: 'off', ttlSeconds: 7200 },
+      users: { kind: 'off' },
       wechatBaseUrl: new URL('https://api.weixin.qq.com'),
       wechatTimeoutMs: 3000,
       secretTtlMs: 300_000,
       port: 2020,
+    });
+  });
+
+  it('keeps users in the table USERS_TABLE names, at the endpoint AWS_ENDPOINT_URL_DYNAMODB gives', () => {
+    const config = loadConfig({
+      USERS_TABLE: 'weapp-users',
+      AWS_REGION: 'ap-east-1',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4566',
+    });
+
+    expect(config.users).toEqual({
+      kind: 'dynamodb',
+      table: 'weapp-users',
+      dynamodb: { region: 'ap-east-1', endpoint: new URL('http://127.0.0.1:4566') },
     });
   });
 
@@ -85,7 +100,7 @@ describe('the configuration', () => {
     ],
     [{ WECHAT_TIMEOUT_MS: '3s' }, /WECHAT_TIMEOUT_MS/],
     [{ WECHAT_TIMEOUT_MS: '0' }, /WECHAT_TIMEOUT_MS/],
-    [{ WECHAT_TIMEOUT_MS: '5001' }, /WECHAT_TIMEOUT_MS must be a whole number from 1 to 5000/],
+    [{ WECHAT_TIMEOUT_MS: '4501' }, /WECHAT_TIMEOUT_MS must be a whole number from 1 to 4500/],
     [
       { WECHAT_SECRET_ID: 's', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'localhost:4566' },
       /AWS_ENDPOINT_URL/,

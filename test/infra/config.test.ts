@@ -57,7 +57,7 @@ describe('readConfig', () => {
     [{ logRetentionDays: '9999' }, /logRetentionDays/],
     [{ throttleRateLimit: 'fast' }, /throttleRateLimit must be a whole number/],
     [{ throttleBurstLimit: '0' }, /throttleBurstLimit must be a whole number/],
-    [{ wechatTimeoutMs: '6000' }, /wechatTimeoutMs must be a whole number from 1 to 5000/],
+    [{ wechatTimeoutMs: '4501' }, /wechatTimeoutMs must be a whole number from 1 to 4500/],
     [{ destroyLogsOnDelete: 'yes' }, /destroyLogsOnDelete must be true or false/],
     [{ ...DOMAIN, keepExecuteApiEndpoint: 'yes' }, /keepExecuteApiEndpoint must be true or false/],
     [{ keepExecuteApiEndpoint: 'true' }, /keepExecuteApiEndpoint needs domainName/],

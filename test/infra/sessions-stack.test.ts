@@ -217,7 +217,10 @@ describe('the session routes', () => {
     const annotations = Annotations.fromStack(stack);
 
     // Assess
-    annotations.hasInfo('/WeappOpenid/Http', Match.stringLikeRegexp('^No GET /me route.*appIds'));
+    annotations.hasInfo(
+      '/WeappOpenid/Http',
+      Match.stringLikeRegexp('^No GET /me, POST /phone, DELETE /me route.*appIds'),
+    );
   });
 
   it("warn at synth when the stage throttle exceeds KMS's shared RSA quota, and not below it", () => {
@@ -280,7 +283,8 @@ describe('the session routes', () => {
     );
 
     // Assess
-    expect(targets).toHaveLength(4);
+    // The login, discovery, the keys, and GET /me, POST /phone, DELETE /me.
+    expect(targets).toHaveLength(6);
     for (const target of targets) expect(target).toContain(`{"Ref":"${integrationId}"}`);
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       PayloadFormatVersion: '2.0',
