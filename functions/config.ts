@@ -34,6 +34,11 @@ export type TokenConfig =
       readonly kms: AwsTarget;
     };
 
+/** Open data: off, or the symmetric KMS key that seals kept session_keys. */
+export type OpenDataConfig =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'kms'; readonly keyId: string; readonly kms: AwsTarget };
+
 /** User records: off, or a DynamoDB table (the sandbox keeps them in memory regardless). */
 export type UsersConfig =
   | { readonly kind: 'off' }
@@ -44,6 +49,7 @@ export interface Config {
   readonly credentials: CredentialConfig;
   readonly tokens: TokenConfig;
   readonly users: UsersConfig;
+  readonly openData: OpenDataConfig;
   readonly wechatBaseUrl: URL;
   readonly wechatTimeoutMs: number;
   readonly secretTtlMs: number;
@@ -67,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     credentials: credentialConfig(env),
     tokens: tokenConfig(env),
     users: usersConfig(env),
+    openData: openDataConfig(env),
     wechatBaseUrl: url(env, ENV.wechatApiBaseUrl, 'https://api.weixin.qq.com'),
     wechatTimeoutMs: integer(
       env,
@@ -165,6 +172,18 @@ function usersConfig(env: NodeJS.ProcessEnv): UsersConfig {
     table,
     dynamodb: { region, endpoint: awsEndpoint('dynamodb', region, env) },
   };
+}
+
+function openDataConfig(env: NodeJS.ProcessEnv): OpenDataConfig {
+  const keyId = env[ENV.openDataKeyId]?.trim();
+  if (!keyId) return { kind: 'off' };
+  if (!env[ENV.usersTable]?.trim()) {
+    throw new ConfigError(
+      `${ENV.openDataKeyId} needs ${ENV.usersTable}: the sealed session_keys are kept on the user records.`,
+    );
+  }
+  const region = awsRegion(env, ENV.openDataKeyId);
+  return { kind: 'kms', keyId, kms: { region, endpoint: awsEndpoint('kms', region, env) } };
 }
 
 function awsRegion(env: NodeJS.ProcessEnv, neededBy: string): string {

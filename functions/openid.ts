@@ -4,7 +4,7 @@
  */
 import { createLogger } from './adapters/log.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createApiHandler, credentialSource, kmsTokens } from './wiring.ts';
+import { createApiHandler, credentialSource, kmsSealer, kmsTokens } from './wiring.ts';
 
 const config = loadConfig(process.env);
 if (config.credentials.kind !== 'secret') {
@@ -14,16 +14,20 @@ if (config.credentials.kind !== 'secret') {
 }
 const log = createLogger();
 const credentials = credentialSource(config, log);
-const sessions = kmsTokens(config, undefined, log);
-// Start the first secret and public key reads now, while the runtime finishes initialising;
-// the first request joins them. A failure here is answered (and logged) by that request.
+const tokens = kmsTokens(config, undefined, log);
+const sealer = kmsSealer(config);
+// Start the first secret, public key and data key reads now, while the runtime finishes
+// initialising; the first request joins them. A failure here is answered (and logged) by
+// that request.
 credentials.get().catch(() => {});
-sessions?.keys.warm();
+tokens?.keys.warm();
+sealer?.warm();
 
 export const handler = createApiHandler(
   config,
   log,
   credentials,
   process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'weapp-openid',
-  sessions,
+  tokens,
+  sealer ? { sealer } : {},
 );

@@ -8,12 +8,14 @@ import { createDynamoUsers } from './adapters/dynamodb-users.ts';
 import { createKmsKeys } from './adapters/kms-keys.ts';
 import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
+import { createKmsSealer } from './adapters/session-key-sealer.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
 import { KMS, USERS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
 import { singleAppRegistry } from './domain/apps.ts';
 import { createLogin } from './domain/login.ts';
+import { createReadOpenData, type SessionKeySealer } from './domain/open-data.ts';
 import { createBindPhone } from './domain/phone.ts';
 import type { CredentialSource, Logger } from './domain/ports.ts';
 import { Problem } from './domain/problem.ts';
@@ -120,6 +122,31 @@ export interface WiringOptions {
   readonly users?: UserStore;
   /** Where AWS credentials come from; the standard variables by default. */
   readonly awsCredentials?: () => Promise<AwsCredentials>;
+  /** Seals session_keys, instead of the KMS key the configuration names (the sandbox's memory). */
+  readonly sealer?: SessionKeySealer;
+  /** The sandbox: its open data answers say that the devtools' data needs the real WeChat. */
+  readonly sandbox?: boolean;
+}
+
+/** The open data sealing key a configuration names, through the AWS JSON client; undefined when off. */
+export function kmsSealer(
+  config: Config,
+  awsCredentials: () => Promise<AwsCredentials> = credentialsFromEnv,
+): ReturnType<typeof createKmsSealer> | undefined {
+  const { openData } = config;
+  if (openData.kind === 'off') return undefined;
+  const call = createAwsJsonClient({
+    label: 'KMS',
+    service: 'kms',
+    targetPrefix: 'TrentService',
+    region: openData.kms.region,
+    endpoint: openData.kms.endpoint,
+    credentials: awsCredentials,
+    callMs: KMS.callMs,
+    totalMs: KMS.totalMs,
+    attempts: KMS.attempts,
+  });
+  return createKmsSealer(call, openData.keyId);
 }
 
 /** The users table a configuration names, through the AWS JSON client; undefined when off. */
@@ -167,12 +194,15 @@ export function createApiHandler(
       newTokenId: () => randomUUID(),
     });
   const users = options.users ?? dynamoUsers(config, options.awsCredentials);
+  // Open data keeps session_keys on the user records: without users there is nowhere to.
+  const sealer = users && (options.sealer ?? kmsSealer(config, options.awsCredentials));
   const deps: RouteDeps = {
     login: createLogin({
       credentials,
       wechat,
       ...(issuer && { tokens: issuer }),
       ...(users && { users }),
+      ...(sealer && { sealer }),
     }),
     ...(tokens && { tokens: { issuer: tokens.issuer, keys: tokens.keys } }),
     ...(issuer && {
@@ -185,6 +215,14 @@ export function createApiHandler(
       }),
     }),
     ...(users && { users }),
+    ...(users &&
+      sealer && {
+        readOpenData: createReadOpenData({
+          keys: users,
+          sealer,
+          ...(options.sandbox && { sandbox: true }),
+        }),
+      }),
   };
   return createHandler({ ...deps, routes: servedRoutes(featuresOf(deps)), log, service });
 }

@@ -118,6 +118,10 @@ const VERDICTS = {
     unhealthy(`The login route answered invalid_phone_code: ${detail}${ref}`),
   store_unavailable: (detail, ref) =>
     unhealthy(`The login route answered store_unavailable: ${detail}${ref}`),
+  session_key_stale: (detail, ref) =>
+    unhealthy(`The login route answered session_key_stale: ${detail}${ref}`),
+  open_data_mismatch: (detail, ref) =>
+    unhealthy(`The login route answered open_data_mismatch: ${detail}${ref}`),
 } satisfies Record<ProblemCode | RouteProblemCode, (detail: string, ref: string) => Diagnosis>;
 
 function problemDiagnosis(code: string, detail: string, ref: string): Diagnosis {

@@ -14,7 +14,8 @@ type Attribute = { readonly S?: unknown; readonly N?: unknown };
 /**
  * User records in DynamoDB, one item per (AppID, openid) under the key `{AppID}#{openid}`.
  * Each method is one call: a login's write creates or updates the item and returns it
- * (`UpdateItem` with `ALL_NEW`), so there is no read before the write. Every failure
+ * (`UpdateItem` with `ALL_NEW`), so there is no read before the write; with open data on it
+ * carries the sealed session_key, which only `POST /open-data` reads back (`GetItem`). Every failure
  * (throttled, unreachable, denied) is `store_unavailable`, with the AWS error type as reason.
  */
 export function createDynamoUsers(options: DynamoUsersOptions): UserStore {
@@ -24,18 +25,34 @@ export function createDynamoUsers(options: DynamoUsersOptions): UserStore {
   });
 
   return {
-    async recordLogin(appId, user, nowSeconds) {
+    async recordLogin(appId, user, nowSeconds, sessionKey) {
+      const set = ['createdAt = if_not_exists(createdAt, :now)', 'lastLoginAt = :now'];
+      if (user.unionid !== undefined) set.push('unionid = :unionid');
+      if (sessionKey) set.push('sessionKeyBlob = :blob', 'sessionKeyBox = :box');
       const answer = await call('UpdateItem', {
         TableName: table,
         Key: key(appId, user.openid),
-        UpdateExpression: `SET createdAt = if_not_exists(createdAt, :now), lastLoginAt = :now${user.unionid === undefined ? '' : ', unionid = :unionid'}`,
+        UpdateExpression: `SET ${set.join(', ')}${sessionKey === null ? ' REMOVE sessionKeyBlob, sessionKeyBox' : ''}`,
         ExpressionAttributeValues: {
           ':now': { N: String(nowSeconds) },
           ...(user.unionid !== undefined && { ':unionid': { S: user.unionid } }),
+          ...(sessionKey && { ':blob': { S: sessionKey.blob }, ':box': { S: sessionKey.box } }),
         },
         ReturnValues: 'ALL_NEW',
       }).catch(unavailable);
       return recordOf(answer.Attributes, nowSeconds);
+    },
+    async sealedSessionKey(appId, openid) {
+      const answer = await call('GetItem', {
+        TableName: table,
+        Key: key(appId, openid),
+        ProjectionExpression: 'sessionKeyBlob, sessionKeyBox',
+        ConsistentRead: true,
+      }).catch(unavailable);
+      const item = (answer.Item ?? {}) as Record<string, Attribute>;
+      const blob = item.sessionKeyBlob?.S;
+      const box = item.sessionKeyBox?.S;
+      return typeof blob === 'string' && typeof box === 'string' ? { blob, box } : undefined;
     },
     async bindPhone(appId, openid, phone) {
       await call('UpdateItem', {

@@ -121,10 +121,14 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
             grant_type: 'authorization_code',
           }),
           known: LOGIN_ERRCODES,
-          success: ({ openid, unionid }) => {
+          success: ({ openid, unionid, session_key: sessionKey }) => {
             if (typeof openid !== 'string' || openid === '')
               return upstream('WeChat reported success but gave no openid');
-            return typeof unionid === 'string' && unionid !== '' ? { openid, unionid } : { openid };
+            return {
+              openid,
+              ...(typeof unionid === 'string' && unionid !== '' && { unionid }),
+              ...(typeof sessionKey === 'string' && sessionKey !== '' && { sessionKey }),
+            };
           },
         },
         trace,

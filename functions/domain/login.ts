@@ -1,4 +1,5 @@
 import { withApp } from './credentials.ts';
+import type { Sealed, SessionKeySealer } from './open-data.ts';
 import type { CredentialSource, RequestTrace, WechatClient, WechatUser } from './ports.ts';
 import { Problem } from './problem.ts';
 import type { IssuedToken, TokenIssuer } from './token.ts';
@@ -18,6 +19,8 @@ export interface LoginDeps {
   readonly tokens?: TokenIssuer;
   /** Keeps the user's record; absent when users are off. */
   readonly users?: UserStore;
+  /** Seals the session_key for the record; absent when open data is off. */
+  readonly sealer?: SessionKeySealer;
   readonly now?: () => number;
 }
 
@@ -42,13 +45,24 @@ export function createLogin(deps: LoginDeps): Login {
     // known to be unusable (or KMS unreachable) costs the user nothing.
     const ready = deps.tokens?.ready().catch(beforeExchange);
     ready?.catch(() => {});
-    const { value: user, app } = await withApp(deps.credentials, request.appId, async (app) => {
-      trace.appId = app.appId;
-      await ready;
-      return deps.wechat.code2Session(app, request.code, trace);
-    });
+    // Likewise the key that seals the session_key, for open data.
+    const sealing = deps.sealer?.prepare();
+    const { value: exchanged, app } = await withApp(
+      deps.credentials,
+      request.appId,
+      async (app) => {
+        trace.appId = app.appId;
+        await ready;
+        return deps.wechat.code2Session(app, request.code, trace);
+      },
+    );
+    // The session_key goes no further than the sealer: never into an answer or a log line.
+    const { sessionKey, ...user } = exchanged;
     trace.openid = user.openid;
-    const phone = await keptPhone(deps.users, app.appId, user, now, trace);
+    const sealed =
+      deps.sealer &&
+      (await sealSessionKey(deps.sealer, await sealing, app.appId, user.openid, sessionKey, trace));
+    const phone = await keptPhone(deps.users, app.appId, user, now, trace, sealed);
     if (phone) trace.phone = phone.phoneNumber;
     const issued = deps.tokens ? await deps.tokens.issue(user, app, phone?.phoneNumber) : undefined;
     return { ...user, ...issued, ...(phone && { phone }) };
@@ -62,13 +76,44 @@ async function keptPhone(
   user: WechatUser,
   now: () => number,
   trace: RequestTrace,
+  sealed: Sealed | null | undefined,
 ): Promise<BoundPhone | undefined> {
   if (!users) return undefined;
   try {
-    return (await users.recordLogin(appId, user, Math.floor(now() / 1000))).phone;
+    return (await users.recordLogin(appId, user, Math.floor(now() / 1000), sealed)).phone;
   } catch (error) {
     trace.degraded = `the user record was not written, so the token carries no phone: ${reasonOf(error)}`;
     return undefined;
+  }
+}
+
+/**
+ * This login's session_key, sealed for the record; `null` (drop the kept one) when there is
+ * none to seal or the sealing key cannot be used, since an older key would only mislead.
+ */
+async function sealSessionKey(
+  sealer: SessionKeySealer,
+  prepared: boolean | undefined,
+  appId: string,
+  openid: string,
+  sessionKey: string | undefined,
+  trace: RequestTrace,
+): Promise<Sealed | null> {
+  const key = sessionKey === undefined ? undefined : Buffer.from(sessionKey, 'base64');
+  if (key?.length !== 16) {
+    trace.degraded = 'WeChat gave no usable session_key, so none is kept for open data';
+    return null;
+  }
+  if (!prepared) {
+    trace.degraded =
+      'the session_key sealing key could not be read, so no session_key is kept for open data';
+    return null;
+  }
+  try {
+    return await sealer.seal(key, appId, openid);
+  } catch (error) {
+    trace.degraded = `the session_key could not be sealed, so none is kept for open data: ${reasonOf(error)}`;
+    return null;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { AppCredentials, AppRegistry } from './apps.ts';
 
-/** What a successful code2Session gives us. The session_key is dropped on purpose. */
+/** Who a user is, as WeChat says: the openid, and the unionid when there is one. */
 export interface WechatUser {
   readonly openid: string;
   readonly unionid?: string;
@@ -43,8 +43,16 @@ export interface WechatPhone {
 }
 
 /** WeChat's server APIs. Each throws `Problem` for every answer other than its success. */
+/**
+ * What code2Session answers: the user, and WeChat's session_key for this login (base64 of 16
+ * bytes), which only the open data feature keeps, sealed. Never answered, never logged.
+ */
+export interface WechatLogin extends WechatUser {
+  readonly sessionKey?: string;
+}
+
 export interface WechatClient {
-  code2Session(app: AppCredentials, code: string, trace: RequestTrace): Promise<WechatUser>;
+  code2Session(app: AppCredentials, code: string, trace: RequestTrace): Promise<WechatLogin>;
   stableToken(app: AppCredentials, trace: RequestTrace): Promise<AccessToken>;
   phoneNumber(
     accessToken: string,

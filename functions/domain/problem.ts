@@ -21,6 +21,8 @@ export type ProblemCode =
   | 'not_found'
   | 'invalid_phone_code'
   | 'store_unavailable'
+  | 'session_key_stale'
+  | 'open_data_mismatch'
   | 'internal_error';
 
 /** Which rule a login request broke (`invalid_request`). */
@@ -34,7 +36,9 @@ export type RequestViolation =
   | 'code_empty'
   | 'code_too_long'
   | 'code_alphabet'
-  | 'appid_malformed';
+  | 'appid_malformed'
+  | 'encrypted_data_malformed'
+  | 'iv_malformed';
 
 /** What the operator must check when the backend is `misconfigured`. */
 export type ConfigSubject = 'secret' | 'signing_key' | 'ip_allowlist';
@@ -59,6 +63,8 @@ export interface FailureFacts {
   readonly beforeExchange?: boolean;
   /** `upstream_error`: WeChat refused the access token (40001, 40014, 42001). */
   readonly accessTokenRefused?: boolean;
+  /** `session_key_stale`: said by the sandbox, whose data the devtools encrypt with keys it never saw. */
+  readonly sandbox?: boolean;
   /** `invalid_request`: the rule the request broke. */
   readonly violation?: RequestViolation;
   readonly cause?: unknown;

@@ -1,3 +1,4 @@
+import type { Sealed, SealedKeys } from './open-data.ts';
 import type { WechatUser } from './ports.ts';
 
 /** A phone number WeChat verified, as the record keeps it. */
@@ -24,9 +25,18 @@ export interface UserRecord {
  * and throws `Problem` `store_unavailable` when the store cannot be reached; the caller decides
  * whether the request goes on without it.
  */
-export interface UserStore {
-  /** Creates or updates the record of a login and returns it, in one call (no read first). */
-  recordLogin(appId: string, user: WechatUser, nowSeconds: number): Promise<UserRecord>;
+export interface UserStore extends SealedKeys {
+  /**
+   * Creates or updates the record of a login and returns it, in one call (no read first).
+   * `sessionKey`: with open data on, this login's sealed session_key, or `null` to drop the
+   * kept one (it could not be sealed, and an older key would only mislead).
+   */
+  recordLogin(
+    appId: string,
+    user: WechatUser,
+    nowSeconds: number,
+    sessionKey?: Sealed | null,
+  ): Promise<UserRecord>;
   /** Keeps a verified number on the record (creating it if need be). */
   bindPhone(appId: string, openid: string, phone: BoundPhone): Promise<void>;
   /** Erases the record and everything on it; nothing to erase is not a failure. */

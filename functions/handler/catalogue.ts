@@ -28,6 +28,8 @@ const RETRY_AFTER = { rateLimited: 60, busy: 2, secret: 5, session: 2, store: 5 
 const USAGE = 'Send a JSON body {"code": "<the code from wx.login()>"}.';
 const PHONE_USAGE =
   'Send a JSON body {"code": "<e.detail.code of the getPhoneNumber button>"} with the session token.';
+const OPEN_DATA_USAGE =
+  'Send a JSON body {"encryptedData": "…", "iv": "…"} as wx.getWeRunData() (or its kin) gave it, with the session token.';
 const NEW_PHONE_CODE = 'ask the user to tap the phone number button again';
 const NEW_CODE = 'call wx.login() again and send the new code';
 const TELL_OPERATOR = 'Retry with a new code from wx.login(); if it persists, tell the operator.';
@@ -44,6 +46,8 @@ const VIOLATIONS: Record<RequestViolation, string> = {
   code_alphabet:
     '"code" may only contain letters, digits, "_" and "-". Send the code from wx.login() unchanged.',
   appid_malformed: '"appid" must be a mini program AppID such as wx4f4bc4dec97d474b.',
+  encrypted_data_malformed: `"encryptedData" must be the base64 string WeChat gave the page. ${OPEN_DATA_USAGE}`,
+  iv_malformed: `"iv" must be the base64 string of 16 bytes WeChat gave the page. ${OPEN_DATA_USAGE}`,
 };
 
 const SUBJECTS = {
@@ -183,6 +187,20 @@ export const CATALOGUE = {
     retryAfterSeconds: RETRY_AFTER.store,
     detail: () =>
       `The backend cannot reach its user records right now; nothing was changed. Retry in ${RETRY_AFTER.store} seconds.`,
+  },
+  session_key_stale: {
+    status: 409,
+    title: 'The data was encrypted with another session_key',
+    detail: ({ sandbox }) =>
+      sandbox
+        ? 'The sandbox cannot decrypt this data: WeChat encrypted it with a session_key the sandbox never saw. Open data needs a local run against the real WeChat (WECHAT_APP_ID/WECHAT_APP_SECRET with USERS_TABLE and OPEN_DATA_KEY_ID).'
+        : 'The data does not decrypt with the session_key of your last login: a wx.login() ran after the data was fetched, or the login is older than the data. Log in again, then fetch the data again (client.openData does both).',
+  },
+  open_data_mismatch: {
+    status: 400,
+    title: 'The data is for another mini program',
+    detail: () =>
+      "The data decrypts, but its watermark names another AppID than the session token's. Fetch it in the mini program this backend logged the user in to.",
   },
   not_found: {
     status: 404,

@@ -1,3 +1,4 @@
+import type { Sealed } from '../domain/open-data.ts';
 import type { BoundPhone, UserRecord, UserStore } from '../domain/users.ts';
 
 /**
@@ -6,13 +7,16 @@ import type { BoundPhone, UserRecord, UserStore } from '../domain/users.ts';
  */
 export function createMemoryUsers(): UserStore & { readonly size: number } {
   const records = new Map<string, UserRecord>();
+  const sealed = new Map<string, Sealed>();
   const key = (appId: string, openid: string) => `${appId}#${openid}`;
   return {
     get size() {
       return records.size;
     },
-    recordLogin(appId, user, nowSeconds) {
+    recordLogin(appId, user, nowSeconds, sessionKey) {
       const id = key(appId, user.openid);
+      if (sessionKey) sealed.set(id, sessionKey);
+      else if (sessionKey === null) sealed.delete(id);
       const kept = records.get(id);
       const unionid = user.unionid ?? kept?.unionid;
       const record: UserRecord = {
@@ -37,7 +41,9 @@ export function createMemoryUsers(): UserStore & { readonly size: number } {
     },
     erase(appId, openid) {
       records.delete(key(appId, openid));
+      sealed.delete(key(appId, openid));
       return Promise.resolve();
     },
+    sealedSessionKey: (appId, openid) => Promise.resolve(sealed.get(key(appId, openid))),
   };
 }

@@ -158,7 +158,12 @@ export async function startSandboxWechat(
     const user = SANDBOX_USER.exec(code)?.[1] ?? '';
     const session = {
       openid: `o${digest(`openid\n${appid}\n${user}`)}`,
-      session_key: digest(`session\n${key}`),
+      // As WeChat's: the base64 of 16 bytes, new with every login.
+      session_key: createHash('sha256')
+        .update(`session\n${key}`)
+        .digest()
+        .subarray(0, 16)
+        .toString('base64'),
       ...(code.startsWith(SANDBOX_UNIONID_PREFIX) && { unionid: `u${digest(`unionid\n${user}`)}` }),
     };
     answer(session);

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../adapters/log.ts';
 import { createStaticSource } from '../adapters/secret-store.ts';
+import { createMemorySealer } from '../adapters/session-key-sealer.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { CredentialSource, Logger } from '../domain/ports.ts';
 import type { ApiHandler } from '../handler/http-handler.ts';
@@ -87,7 +88,7 @@ export async function startLocalServer(
         credentials,
         'weapp-openid-local',
         tokens,
-        { users: createMemoryUsers() },
+        { users: createMemoryUsers(), sealer: createMemorySealer(), sandbox: true },
       );
     } else {
       credentials = credentialSource(config, log);
@@ -127,7 +128,7 @@ export async function startLocalServer(
 
 const DESCRIPTIONS = {
   sandbox:
-    'sandbox mode: fake WeChat, in-memory secret, session key and users, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
+    'sandbox mode: fake WeChat, in-memory secret, session key, users and open data key, no account needed (codes starting "sandbox-" trigger WeChat errors, see README)',
   credentials: 'calling WeChat for real with WECHAT_APP_ID/WECHAT_APP_SECRET',
   secret: 'calling WeChat for real with the secret WECHAT_SECRET_ID from Secrets Manager',
 };

@@ -4,6 +4,7 @@ import { discovery } from './discovery.ts';
 import { jwks } from './jwks.ts';
 import { login } from './login.ts';
 import { me } from './me.ts';
+import { openData } from './open-data.ts';
 import { phone } from './phone.ts';
 import { type Feature, isServed, type Route } from './route.ts';
 
@@ -11,7 +12,7 @@ import { type Feature, isServed, type Route } from './route.ts';
  * Every route the function serves, each described once in its own file. The handler, the
  * local server, the CDK API and the function's timeout all read this list.
  */
-export const ROUTES: readonly Route[] = [login, discovery, jwks, me, phone, deleteMe];
+export const ROUTES: readonly Route[] = [login, discovery, jwks, me, phone, deleteMe, openData];
 
 /**
  * The function's timeout, in whole seconds: the slowest route's worst path at the largest
@@ -27,4 +28,4 @@ export function servedRoutes(on: ReadonlySet<Feature>): readonly Route[] {
   return ROUTES.filter((route) => isServed(route, on));
 }
 
-export { deleteMe, discovery, jwks, login, me, phone };
+export { deleteMe, discovery, jwks, login, me, openData, phone };

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Login } from '../domain/login.ts';
+import type { ReadOpenData } from '../domain/open-data.ts';
 import type { BindPhone } from '../domain/phone.ts';
 import type { RequestTrace } from '../domain/ports.ts';
 import { Problem } from '../domain/problem.ts';
@@ -21,7 +22,7 @@ export interface Reply {
 }
 
 /** What a route may need switched on; without it, the route does not exist (404). */
-export type Feature = 'tokens' | 'users';
+export type Feature = 'tokens' | 'users' | 'openData';
 
 /** Every dependency a route may use, built once per execution environment (functions/wiring.ts). */
 export interface RouteDeps {
@@ -32,10 +33,12 @@ export interface RouteDeps {
   readonly bindPhone?: BindPhone;
   /** Present when users are on (the feature `users`). */
   readonly users?: UserStore;
+  /** Present when open data is on (the feature `openData`): `POST /open-data`. */
+  readonly readOpenData?: ReadOpenData;
 }
 
 /** The names of the routes, for the catalogue's per-route wording and the log line. */
-export type RouteName = 'login' | 'discovery' | 'jwks' | 'me' | 'phone' | 'deleteMe';
+export type RouteName = 'login' | 'discovery' | 'jwks' | 'me' | 'phone' | 'deleteMe' | 'openData';
 
 /**
  * One route, described once: the handler dispatches on it, the local server gates and
@@ -78,6 +81,7 @@ export function featuresOf(deps: RouteDeps): ReadonlySet<Feature> {
   const on = new Set<Feature>();
   if (deps.tokens) on.add('tokens');
   if (deps.users) on.add('users');
+  if (deps.readOpenData) on.add('openData');
   return on;
 }
 

@@ -25,6 +25,8 @@ export const CONTRACT_STATUS = {
   not_found: 404,
   invalid_phone_code: 400,
   store_unavailable: 503,
+  session_key_stale: 409,
+  open_data_mismatch: 400,
   internal_error: 500,
 } as const satisfies Record<ProblemCode, number>;
 
