@@ -40,6 +40,14 @@ function asObject(value) {
 function text(value) {
   return typeof value === "string" && value !== "" ? value : void 0;
 }
+function texts(source, keys) {
+  const out = {};
+  for (const key of keys) {
+    const value = text(source[key]);
+    if (value) out[key] = value;
+  }
+  return out;
+}
 
 // client/src/problem.ts
 function clientError(code, status, detail, extra = {}) {
@@ -76,6 +84,48 @@ function problemError(response, fallbackCode = "unexpected_response") {
   );
 }
 
+// client/src/session-store.ts
+var VERSION = 2;
+var OPTIONAL_FIELDS = ["unionid", "phoneNumber", "countryCode"];
+function sessionStore(wx2, key, baseUrl) {
+  return {
+    read() {
+      let raw;
+      try {
+        raw = wx2.getStorageSync(key);
+      } catch (e) {
+        return void 0;
+      }
+      return parse(raw, baseUrl);
+    },
+    write(session) {
+      const stored = { version: VERSION, baseUrl, ...session };
+      try {
+        wx2.setStorageSync(key, stored);
+      } catch (e) {
+      }
+    },
+    forget() {
+      try {
+        wx2.removeStorageSync(key);
+      } catch (e) {
+      }
+    }
+  };
+}
+function parse(raw, baseUrl) {
+  const value = asObject(raw);
+  const openid = text(value.openid);
+  const token = text(value.token);
+  const { expiresAt } = value;
+  if (value.version !== VERSION || value.baseUrl !== baseUrl || !openid || !token) return void 0;
+  if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) return void 0;
+  for (const field of OPTIONAL_FIELDS) {
+    if (value[field] !== void 0 && typeof value[field] !== "string") return void 0;
+  }
+  return { openid, token, expiresAt, ...texts(value, OPTIONAL_FIELDS) };
+}
+
 // client/src/transport.ts
 function wxLogin(wx2) {
   return new Promise((resolve, reject) => {
@@ -86,6 +136,11 @@ function wxLogin(wx2) {
       },
       fail: (error) => reject(clientError("wx_login_failed", 0, `wx.login failed: ${describe(error)}.`))
     });
+  });
+}
+function wxCheckSession(wx2) {
+  return new Promise((resolve) => {
+    wx2.checkSession({ success: () => resolve(true), fail: () => resolve(false) });
   });
 }
 function wxRequest(wx2, options) {
@@ -136,14 +191,14 @@ function describe(error) {
 
 // client/src/login.ts
 var FRESH_CODE_HELPS = ["code_used", "invalid_code", "upstream_timeout"];
-async function exchangeCode(wx2, baseUrl) {
+async function exchangeCode(wx2, baseUrl, nextCode) {
   for (let attempt = 1; ; attempt++) {
     const sentAt = Date.now();
     const response = await wxRequest(wx2, {
       url: `${baseUrl}/openid`,
       method: "POST",
       header: { "content-type": "application/json" },
-      data: { code: await wxLogin(wx2) }
+      data: { code: await nextCode() }
     });
     if (response.statusCode === 200) return toSession(response.data, sentAt);
     const error = problemError(response);
@@ -154,7 +209,7 @@ function toSession(data, sentAt) {
   const body = asObject(data);
   const openid = text(body.openid);
   const token = text(body.token);
-  const { expiresIn, unionid } = body;
+  const { expiresIn } = body;
   if (openid && !token) {
     throw clientError(
       "sessions_off",
@@ -166,46 +221,66 @@ function toSession(data, sentAt) {
     throw clientError("unexpected_response", 200, "The login answer is not a session.");
   }
   const expiresAt = Math.floor(sentAt / 1e3) + expiresIn;
-  return typeof unionid === "string" && unionid !== "" ? { openid, unionid, token, expiresAt } : { openid, token, expiresAt };
+  return { openid, token, expiresAt, ...texts(body, OPTIONAL_FIELDS) };
 }
 
-// client/src/session-store.ts
-var VERSION = 1;
-function sessionStore(wx2, key, baseUrl) {
-  return {
-    read() {
-      let raw;
-      try {
-        raw = wx2.getStorageSync(key);
-      } catch (e) {
-        return void 0;
-      }
-      return parse(raw, baseUrl);
-    },
-    write(session) {
-      const stored = { version: VERSION, baseUrl, ...session };
-      try {
-        wx2.setStorageSync(key, stored);
-      } catch (e) {
-      }
-    },
-    forget() {
-      try {
-        wx2.removeStorageSync(key);
-      } catch (e) {
-      }
-    }
-  };
+// client/src/open-data.ts
+async function fetchOpenData(fetch) {
+  var _a, _b;
+  let result;
+  try {
+    result = await fetch();
+  } catch (error) {
+    const { errMsg, message } = asObject(typeof error === "string" ? { errMsg: error } : error);
+    const detail = (_b = (_a = text(errMsg)) != null ? _a : text(message)) != null ? _b : "fetch failed and gave no reason.";
+    throw clientError("open_data_fetch_failed", 0, detail);
+  }
+  const { encryptedData, iv } = asObject(result);
+  if (!text(encryptedData) || !text(iv)) {
+    throw clientError(
+      "open_data_fetch_failed",
+      0,
+      "fetch resolved no encryptedData and iv: give openData a function that returns the promise of wx.getWeRunData() or the like."
+    );
+  }
+  return { encryptedData, iv };
 }
-function parse(raw, baseUrl) {
-  const value = asObject(raw);
-  const openid = text(value.openid);
-  const token = text(value.token);
-  const { expiresAt, unionid } = value;
-  if (value.version !== VERSION || value.baseUrl !== baseUrl || !openid || !token) return void 0;
-  if (typeof expiresAt !== "number" || !Number.isFinite(expiresAt)) return void 0;
-  if (unionid !== void 0 && typeof unionid !== "string") return void 0;
-  return unionid === void 0 ? { openid, token, expiresAt } : { openid, unionid, token, expiresAt };
+
+// client/src/phone.ts
+var QUOTA_USED_UP = 1400001;
+function phoneCode(detail) {
+  var _a;
+  if (typeof detail === "string") {
+    if (detail !== "") return detail;
+    throw clientError("phone_code_missing", 0, "bindPhone was given an empty code.");
+  }
+  const { code, errMsg, errno } = asObject(detail);
+  const said = (_a = text(errMsg)) != null ? _a : "no errMsg";
+  if (errno === QUOTA_USED_UP) {
+    throw clientError(
+      "phone_quota_exhausted",
+      0,
+      `This mini program's phone number verifications are used up (errno ${QUOTA_USED_UP}): its operator must add more in the mini program admin console before a number can be verified.`
+    );
+  }
+  if (/deny/i.test(said)) {
+    throw clientError("phone_denied", 0, `The user declined to share a phone number (${said}).`);
+  }
+  const found = text(code);
+  if (found) return found;
+  throw clientError(
+    "phone_code_missing",
+    0,
+    `The getPhoneNumber button gave no code (${said}). WeChat gives one from base library 2.21.2 on: set the mini program's minimum base library version to 2.21.2 or later in the admin console.`
+  );
+}
+function phoneSession(data, sentAt, previous) {
+  const session = toSession(data, sentAt);
+  const { phoneNumber, countryCode } = session;
+  if (!phoneNumber || !countryCode) {
+    throw clientError("unexpected_response", 200, "The /phone answer has no phone number.");
+  }
+  return previous.unionid && previous.openid === session.openid ? { ...session, unionid: previous.unionid, phoneNumber, countryCode } : { ...session, phoneNumber, countryCode };
 }
 
 // client/src/client.ts
@@ -227,6 +302,8 @@ function buildClient(options) {
   let loaded = false;
   let inFlight;
   let generation = 0;
+  let wxLogins = 0;
+  let exchanged = 0;
   const valid = () => {
     if (!loaded) {
       current = store.read();
@@ -235,19 +312,27 @@ function buildClient(options) {
     const now = Date.now() / 1e3;
     return current && current.expiresAt - now > RENEW_BEFORE_EXPIRY_SECONDS ? current : void 0;
   };
+  const adopt = (session) => {
+    current = session;
+    loaded = true;
+    store.write(session);
+  };
   const freshLogin = () => {
     if (inFlight) return inFlight;
     const started = generation;
+    let login2 = 0;
+    const nextCode = () => {
+      login2 = ++wxLogins;
+      return wxLogin(wx2);
+    };
     const done = () => {
       if (inFlight === flight) inFlight = void 0;
     };
-    const flight = exchangeCode(wx2, baseUrl).then(
+    const flight = exchangeCode(wx2, baseUrl, nextCode).then(
       (session) => {
         done();
-        if (started === generation) {
-          current = session;
-          store.write(session);
-        }
+        exchanged = login2;
+        if (started === generation) adopt(session);
         return session;
       },
       (error) => {
@@ -274,6 +359,28 @@ function buildClient(options) {
     store.forget();
   };
   const send = (call, token) => wxRequest(wx2, { ...call, header: withAuthorization(call.header, token) });
+  const signed = async (call) => {
+    const first = await login();
+    const response = await send(call, first.token);
+    if (response.statusCode !== 401) return [response, first];
+    const second = await renew(first.token);
+    const retried = await send(call, second.token);
+    if (retried.statusCode !== 401) return [retried, second];
+    forget(second.token);
+    throw problemError(retried, "unauthorized");
+  };
+  const withCurrentKey = async () => {
+    const session = valid();
+    if (!session || exchanged !== wxLogins || !await wxCheckSession(wx2)) return freshLogin();
+    return session;
+  };
+  const logout = () => {
+    generation++;
+    inFlight = void 0;
+    current = void 0;
+    loaded = true;
+    store.forget();
+  };
   return {
     login,
     async request(options2) {
@@ -287,23 +394,50 @@ function buildClient(options) {
           `request() sends the session token only to ${baseUrl} and the trustedUrls given to createClient; ${hostOf(url)} is neither. Add it to trustedUrls if it is your API, or call wx.request for it.`
         );
       }
-      const first = await login();
-      const response = await send(request, first.token);
-      if (response.statusCode !== 401) return response;
-      const second = await renew(first.token);
-      const retried = await send(request, second.token);
-      if (retried.statusCode !== 401) return retried;
-      forget(second.token);
-      throw problemError(retried, "unauthorized");
+      const [response] = await signed(request);
+      return response;
     },
-    logout() {
-      generation++;
-      inFlight = void 0;
-      current = void 0;
-      loaded = true;
-      store.forget();
+    logout,
+    async bindPhone(detail) {
+      const code = phoneCode(detail);
+      const started = generation;
+      const sentAt = Date.now();
+      const [response, used] = await signed(postJson(`${baseUrl}/phone`, { code }));
+      if (response.statusCode !== 200) throw problemError(response);
+      const session = phoneSession(response.data, sentAt, used);
+      if (started === generation) adopt(session);
+      return { phoneNumber: session.phoneNumber, countryCode: session.countryCode };
+    },
+    async deleteAccount() {
+      const [response] = await signed({ url: `${baseUrl}/me`, method: "DELETE" });
+      if (response.statusCode < 200 || response.statusCode > 299) throw problemError(response);
+      logout();
+    },
+    async openData(fetch) {
+      let session = await withCurrentKey();
+      for (let attempt = 1; ; attempt++) {
+        const sealed = await fetchOpenData(fetch);
+        const response = await send(postJson(`${baseUrl}/open-data`, sealed), session.token);
+        if (response.statusCode === 200) return decrypted(response);
+        const refused = response.statusCode === 401;
+        const error = problemError(response, refused ? "unauthorized" : void 0);
+        if (!refused && error.code !== "session_key_stale") throw error;
+        if (refused) forget(session.token);
+        if (attempt > 1) throw error;
+        session = await freshLogin();
+      }
     }
   };
+}
+function postJson(url, data) {
+  return { url, method: "POST", header: { "content-type": "application/json" }, data };
+}
+function decrypted(response) {
+  const { data } = asObject(response.data);
+  if (data === null || typeof data !== "object") {
+    throw clientError("unexpected_response", 200, "The /open-data answer has no data.");
+  }
+  return data;
 }
 function globalWx() {
   if (typeof wx === "undefined") {

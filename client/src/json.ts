@@ -23,3 +23,19 @@ export function asObject(value: unknown): Record<string, unknown> {
 export function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
+
+/**
+ * The fields of `source` named in `keys` that are non-empty strings, the others left out, so
+ * that a page printing the result sees no `undefined`s.
+ */
+export function texts<K extends string>(
+  source: Record<string, unknown>,
+  keys: readonly K[],
+): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const value = text(source[key]);
+    if (value) out[key] = value;
+  }
+  return out;
+}

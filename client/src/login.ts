@@ -7,13 +7,19 @@
  * failures would fail again, or tell the page how long to wait.
  */
 import type { Session, WxApi } from './index.ts';
-import { asObject, text } from './json.ts';
+import { asObject, text, texts } from './json.ts';
 import { clientError, problemError } from './problem.ts';
-import { wxLogin, wxRequest } from './transport.ts';
+import { OPTIONAL_FIELDS } from './session-store.ts';
+import { wxRequest } from './transport.ts';
 
 const FRESH_CODE_HELPS = ['code_used', 'invalid_code', 'upstream_timeout'];
 
-export async function exchangeCode(wx: WxApi, baseUrl: string): Promise<Session> {
+/** `nextCode` is `wx.login` as a promise, counted by the caller. */
+export async function exchangeCode(
+  wx: WxApi,
+  baseUrl: string,
+  nextCode: () => Promise<string>,
+): Promise<Session> {
   for (let attempt = 1; ; attempt++) {
     // Taken before the request: the token's lifetime starts on the server at or after this
     // moment, so counting from here never overestimates it, whatever the device's clock says.
@@ -22,7 +28,7 @@ export async function exchangeCode(wx: WxApi, baseUrl: string): Promise<Session>
       url: `${baseUrl}/openid`,
       method: 'POST',
       header: { 'content-type': 'application/json' },
-      data: { code: await wxLogin(wx) },
+      data: { code: await nextCode() },
     });
     if (response.statusCode === 200) return toSession(response.data, sentAt);
     const error = problemError(response);
@@ -30,11 +36,15 @@ export async function exchangeCode(wx: WxApi, baseUrl: string): Promise<Session>
   }
 }
 
-function toSession(data: unknown, sentAt: number): Session {
+/**
+ * A session from an answer that issues one (`/openid`, `/phone`); `sentAt` is when the request
+ * left, in milliseconds.
+ */
+export function toSession(data: unknown, sentAt: number): Session {
   const body = asObject(data);
   const openid = text(body.openid);
   const token = text(body.token);
-  const { expiresIn, unionid } = body;
+  const { expiresIn } = body;
   if (openid && !token) {
     throw clientError(
       'sessions_off',
@@ -46,7 +56,5 @@ function toSession(data: unknown, sentAt: number): Session {
     throw clientError('unexpected_response', 200, 'The login answer is not a session.');
   }
   const expiresAt = Math.floor(sentAt / 1000) + expiresIn;
-  return typeof unionid === 'string' && unionid !== ''
-    ? { openid, unionid, token, expiresAt }
-    : { openid, token, expiresAt };
+  return { openid, token, expiresAt, ...texts(body, OPTIONAL_FIELDS) };
 }

@@ -4,10 +4,18 @@
  * wrote: anything that is not this version's shape, for this backend, is treated as no session.
  */
 import type { Session, WxApi } from './index.ts';
-import { asObject, text } from './json.ts';
+import { asObject, text, texts } from './json.ts';
 
-/** Bumped whenever the stored shape changes; an older shape is then ignored and replaced. */
-const VERSION = 1;
+/**
+ * Bumped whenever the stored shape changes; an older shape is then ignored and replaced.
+ * 2: the phone number is kept. A version 1 value has none even when the backend had answered
+ * one, so it is not reused: one login replaces it, and a number bound before is not asked for
+ * (and paid for) again.
+ */
+const VERSION = 2;
+
+/** A session's fields that are there only when the backend answered them. */
+export const OPTIONAL_FIELDS = ['unionid', 'phoneNumber', 'countryCode'] as const;
 
 interface Stored extends Session {
   readonly version: typeof VERSION;
@@ -54,11 +62,11 @@ function parse(raw: unknown, baseUrl: string): Session | undefined {
   const value = asObject(raw);
   const openid = text(value.openid);
   const token = text(value.token);
-  const { expiresAt, unionid } = value;
+  const { expiresAt } = value;
   if (value.version !== VERSION || value.baseUrl !== baseUrl || !openid || !token) return undefined;
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
-  if (unionid !== undefined && typeof unionid !== 'string') return undefined;
-  return unionid === undefined
-    ? { openid, token, expiresAt }
-    : { openid, unionid, token, expiresAt };
+  for (const field of OPTIONAL_FIELDS) {
+    if (value[field] !== undefined && typeof value[field] !== 'string') return undefined;
+  }
+  return { openid, token, expiresAt, ...texts(value, OPTIONAL_FIELDS) };
 }

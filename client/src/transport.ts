@@ -1,5 +1,5 @@
 /**
- * `wx.login` and `wx.request` as promises, with the runtime's variations smoothed out: header
+ * `wx.login`, `wx.checkSession` and `wx.request` as promises, with the runtime's variations smoothed out: header
  * names come in any case, and `data` may be a string when the content type is not exactly
  * `application/json` (problem+json, text/plain) or on older base libraries.
  */
@@ -17,6 +17,16 @@ export function wxLogin(wx: WxApi): Promise<string> {
       fail: (error) =>
         reject(clientError('wx_login_failed', 0, `wx.login failed: ${describe(error)}.`)),
     });
+  });
+}
+
+/**
+ * Whether WeChat still holds the session_key of the latest `wx.login` (any `wx.login`, this
+ * client's or not); never rejects.
+ */
+export function wxCheckSession(wx: WxApi): Promise<boolean> {
+  return new Promise((resolve) => {
+    wx.checkSession({ success: () => resolve(true), fail: () => resolve(false) });
   });
 }
 

@@ -3,11 +3,14 @@
  * The example mini program's page, run in WeChat's component test framework
  * (miniprogram-simulate on j-component), with its WXML compiled by the official compiler
  * (`wcc`, the one the devtools use), talking to the real local server through the stand-in wx.
+ * The phone number, open data and account deletion routes are answered by the fake backend in
+ * front of it, which forwards the logins and everything else.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeBackend, PHONE_NUMBER, startFakeBackend } from './support/fake-backend.ts';
 import { type Sandbox, startSandbox } from './support/local-server.ts';
 import { type StandIn, sentTo, standInWx } from './support/wx-runtime.ts';
 
@@ -28,16 +31,20 @@ interface Page {
   attach(parent: unknown): void;
   querySelector(
     selector: string,
-  ): { dispatchEvent(event: string): void; readonly dom: DomNode } | undefined;
+  ):
+    | { dispatchEvent(event: string, options?: { detail: unknown }): void; readonly dom: DomNode }
+    | undefined;
   readonly dom: DomNode;
   readonly data: Record<string, unknown>;
 }
 
 let sandbox: Sandbox;
+let backend: FakeBackend;
 let standIn: StandIn;
 let simulate: Simulate;
 beforeAll(async () => {
   sandbox = await startSandbox();
+  backend = await startFakeBackend(sandbox.baseUrl);
   simulate = require('miniprogram-simulate') as Simulate;
   // The runtime's wx, as the page sees it: the framework's mock, with login, request and
   // storage taken from the stand-in.
@@ -49,10 +56,13 @@ beforeAll(async () => {
     id: config,
     filename: config,
     loaded: true,
-    exports: { BASE_URL: sandbox.baseUrl },
+    exports: { BASE_URL: backend.baseUrl },
   } as NodeJS.Module;
 }, 30_000);
-afterAll(() => sandbox?.stop());
+afterAll(async () => {
+  await backend?.close();
+  await sandbox?.stop();
+});
 
 function renderPage(): Page {
   const page = simulate.render(simulate.load(PAGE, { rootPath: ROOT, compiler: 'official' }));
@@ -63,10 +73,17 @@ function renderPage(): Page {
   return page;
 }
 
-async function tap(page: Page, id: string, until: () => boolean): Promise<void> {
+/** Taps #id (or fires `event` on it with `detail`), then waits until `until` holds. */
+async function tap(
+  page: Page,
+  id: string,
+  until: () => boolean,
+  event = 'tap',
+  detail: unknown = {},
+): Promise<void> {
   const button = page.querySelector(`#${id}`);
   if (!button) throw new Error(`no #${id} in the rendered page`);
-  button.dispatchEvent('tap');
+  button.dispatchEvent(event, { detail });
   for (let waited = 0; !until(); waited += 20) {
     if (waited > 5000) throw new Error(`tapping #${id} changed nothing: ${page.dom.textContent}`);
     await simulate.sleep(20);
@@ -76,12 +93,13 @@ async function tap(page: Page, id: string, until: () => boolean): Promise<void> 
 const text = (page: Page, id: string) => page.querySelector(`#${id}`)?.dom.textContent ?? '';
 
 describe('the example page', () => {
-  it('renders its three buttons from the WXML', () => {
+  it('renders its six buttons from the WXML', () => {
     const page = renderPage();
 
-    for (const id of ['login', 'whoami', 'logout'])
+    for (const id of ['login', 'whoami', 'phone', 'steps', 'logout', 'delete'])
       expect(page.querySelector(`#${id}`)).toBeTruthy();
     expect(page.dom.textContent).toContain('Log in');
+    expect(page.dom.textContent).toContain('Delete my account');
   });
 
   it('logs in on a tap and shows the openid from the local server', async () => {
@@ -103,6 +121,74 @@ describe('the example page', () => {
     expect(page.data.error).toBe('');
     expect(text(page, 'me')).toMatch(/^GET \/me: wx\w{16}, session valid until/);
     expect(sentTo(standIn, 'GET', '/me').at(-1)?.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('binds the phone number from the getPhoneNumber button and shows it', async () => {
+    const page = renderPage();
+    const detail = { errMsg: 'getPhoneNumber:ok', code: 'page-phone-code-1' };
+
+    await tap(
+      page,
+      'phone',
+      () => !page.data.busy && (!!page.data.phoneNumber || !!page.data.error),
+      'getphonenumber',
+      detail,
+    );
+
+    expect(page.data.error).toBe('');
+    expect(text(page, 'phoneNumber')).toBe(`phone: ${PHONE_NUMBER}`);
+    const sent = sentTo(standIn, 'POST', '/phone');
+    expect(sent.map((r) => JSON.parse(r.body))).toEqual([{ code: 'page-phone-code-1' }]);
+    expect(sent[0]?.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('shows the detail when the user declines to share the number, sending nothing', async () => {
+    const page = renderPage();
+    const before = standIn.sent.length;
+
+    await tap(page, 'phone', () => !page.data.busy && !!page.data.error, 'getphonenumber', {
+      errMsg: 'getPhoneNumber:fail user deny',
+    });
+
+    expect(text(page, 'error')).toContain('declined');
+    expect(page.data.errorCode).toBe('phone_denied');
+    expect(standIn.sent).toHaveLength(before);
+  });
+
+  it('shows the latest day of the WeRun steps, decrypted by the backend', async () => {
+    const page = renderPage();
+
+    await tap(page, 'steps', () => !page.data.busy && (!!page.data.steps || !!page.data.error));
+
+    expect(page.data.error).toBe('');
+    expect(text(page, 'stepCount')).toBe(`steps, latest day: ${standIn.steps.at(-1)}`);
+  });
+
+  it("shows the runtime's errMsg when the steps cannot be fetched", async () => {
+    const page = renderPage();
+    standIn.failWeRun('auth deny');
+
+    try {
+      await tap(page, 'steps', () => !page.data.busy && !!page.data.error);
+    } finally {
+      standIn.failWeRun(undefined);
+    }
+
+    expect(text(page, 'error')).toBe('getWeRunData:fail auth deny');
+    expect(page.data.errorCode).toBe('open_data_fetch_failed');
+  });
+
+  it('deletes the account and forgets the session', async () => {
+    const page = renderPage();
+    await tap(page, 'login', () => !page.data.busy && !!page.data.openid);
+
+    await tap(page, 'delete', () => !page.data.busy && (!!page.data.notice || !!page.data.error));
+
+    expect(page.data.error).toBe('');
+    expect(text(page, 'notice')).toMatch(/deleted/);
+    expect(page.data.openid).toBe('');
+    expect(sentTo(standIn, 'DELETE', '/me')).toHaveLength(1);
+    expect(standIn.storage.size).toBe(0);
   });
 
   it('shows the detail of a failure, here a user WeChat blocked', async () => {

@@ -83,6 +83,39 @@ describe('the stored session', () => {
     });
   });
 
+  it.each([
+    [
+      'a version 1 session, written before phone numbers were kept',
+      { version: 1, openid: 'oVersionOne000000000000000001', token: 'eyJ.v1.token' },
+    ],
+    [
+      'a session whose phoneNumber is not a string',
+      {
+        version: 2,
+        openid: 'oBadPhone0000000000000000001',
+        token: 'eyJ.v2.token',
+        phoneNumber: 8613800138000,
+      },
+    ],
+  ])(
+    'is not reused from %s, though valid for an hour: a fresh login replaces it',
+    async (_, value) => {
+      const storage = new Map<string, string>();
+      const { standIn, client } = restart(storage);
+      const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+      standIn.wx.setStorageSync('weapp-openid.session', {
+        ...value,
+        baseUrl: sandbox.baseUrl,
+        expiresAt,
+      });
+
+      const session = await client.login();
+
+      expect(session.openid).not.toBe(value.openid);
+      expect(standIn.issuedCodes).toHaveLength(1);
+    },
+  );
+
   it('is not reused by a client of another backend (config.js changed)', async () => {
     const storage = new Map<string, string>();
     await restart(storage).client.login();

@@ -10,9 +10,11 @@
  *   base libraries that parse by content type;
  * - response header names in a case that varies from one answer to the next;
  * - storage that answers `''` for a missing key and keeps a copy, not the object itself;
- * - callbacks called later, never inside the call.
+ * - callbacks called later, never inside the call;
+ * - each `wx.login` replaces the user's session_key, which `wx.checkSession` checks and with
+ *   which `wx.getWeRunData` encrypts (AES-128-CBC, as WeChat does).
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 
 export const APP_ID = 'wx5f4bc4dec97d474c';
@@ -46,8 +48,23 @@ export interface SentRequest {
   readonly body: string;
 }
 
+interface CheckSessionOptions {
+  success?: Callback<{ errMsg: string }>;
+  fail?: Callback<{ errMsg: string }>;
+}
+
+export interface WeRunData {
+  readonly errMsg: string;
+  readonly encryptedData: string;
+  readonly iv: string;
+  readonly cloudID: string;
+}
+
 export interface WxRuntime {
   login(options: LoginOptions): void;
+  checkSession(options: CheckSessionOptions): void;
+  /** A promise, as from base library 2.10.2 on when no callback is given. */
+  getWeRunData(): Promise<WeRunData>;
   request(options: RequestOptions): { abort(): void };
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: unknown): void;
@@ -62,10 +79,28 @@ export interface WxRuntime {
   clearStorageSync(): void;
 }
 
+/**
+ * What WeChat knows of the user, which outlives a restart of the mini program: the code of the
+ * latest `wx.login`, whose session_key is the current one.
+ */
+export interface WeChatUser {
+  latestCode?: string;
+  /** Whether WeChat let that session_key expire (checkSession fails until the next wx.login). */
+  expired?: boolean;
+}
+
 export interface StandIn {
   readonly wx: WxRuntime;
   /** The storage, shared with a stand-in made from it: that is a restart of the mini program. */
   readonly storage: Map<string, string>;
+  /** WeChat's side, shared with a stand-in made from it. */
+  readonly user: WeChatUser;
+  /** The wx functions called, in order: `login`, `checkSession`, `request`, `getWeRunData`. */
+  readonly calls: string[];
+  /** The daily steps `wx.getWeRunData` encrypts, oldest first. */
+  readonly steps: number[];
+  /** Makes the next `wx.getWeRunData` calls fail with this errMsg (undefined: succeed again). */
+  failWeRun(errMsg: string | undefined): void;
   /** Codes `wx.login` hands out next; when empty it makes fresh ones. */
   readonly codes: string[];
   /** Every code `wx.login` handed out. */
@@ -75,29 +110,70 @@ export interface StandIn {
   failLogins(errMsg: string): void;
 }
 
-export function standInWx(storage = new Map<string, string>()): StandIn {
+export function standInWx(storage = new Map<string, string>(), user: WeChatUser = {}): StandIn {
   const codes: string[] = [];
   const issuedCodes: string[] = [];
   const sent: SentRequest[] = [];
+  const calls: string[] = [];
+  const steps = [5012, 6480, 8123];
   let loginFailure: string | undefined;
+  let weRunFailure: string | undefined;
   let answers = 0;
   const later = (fn: () => void) => setTimeout(fn, 0);
 
   const wx: WxRuntime = {
     login(options) {
+      calls.push('login');
       later(() => {
         if (loginFailure) {
           options.fail?.({ errMsg: `login:fail ${loginFailure}` });
         } else {
           const code = codes.shift() ?? `stand-in-${randomBytes(12).toString('hex')}`;
           issuedCodes.push(code);
+          user.latestCode = code;
+          user.expired = false;
           options.success?.({ code, errMsg: 'login:ok' });
         }
         options.complete?.({});
       });
     },
 
+    checkSession(options) {
+      calls.push('checkSession');
+      later(() => {
+        if (user.latestCode === undefined || user.expired) {
+          options.fail?.({ errMsg: 'checkSession:fail session time out, need relogin' });
+        } else {
+          options.success?.({ errMsg: 'checkSession:ok' });
+        }
+      });
+    },
+
+    getWeRunData() {
+      calls.push('getWeRunData');
+      // Encrypted now, with the session_key WeChat holds now.
+      const day = 86_400;
+      const today = Math.floor(Date.now() / 1000 / day) * day;
+      const data = {
+        stepInfoList: steps.map((step, i) => ({
+          timestamp: today - (steps.length - 1 - i) * day,
+          step,
+        })),
+        watermark: { appid: APP_ID, timestamp: Math.floor(Date.now() / 1000) },
+      };
+      const sealed = seal(sessionKeyOf(user.latestCode ?? ''), data);
+      const failure = weRunFailure;
+      return new Promise((resolve, reject) =>
+        later(() =>
+          failure
+            ? reject({ errMsg: `getWeRunData:fail ${failure}` })
+            : resolve({ errMsg: 'getWeRunData:ok', ...sealed, cloudID: 'stand-in-cloud-id' }),
+        ),
+      );
+    },
+
     request(options) {
+      calls.push('request');
       const method = (options.method ?? 'GET').toUpperCase();
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       for (const [name, value] of Object.entries(options.header ?? {})) {
@@ -183,13 +259,39 @@ export function standInWx(storage = new Map<string, string>()): StandIn {
   return {
     wx,
     storage,
+    user,
+    calls,
+    steps,
     codes,
     issuedCodes,
     sent,
     failLogins: (errMsg) => {
       loginFailure = errMsg;
     },
+    failWeRun: (errMsg) => {
+      weRunFailure = errMsg;
+    },
   };
+}
+
+/**
+ * The session_key WeChat hands the backend for a login code (16 bytes, base64), standing in
+ * for WeChat's own: the same code always gives the same key, another code another key.
+ */
+export function sessionKeyOf(code: string): string {
+  return createHash('sha256')
+    .update(`session_key:${code}`)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64');
+}
+
+/** Open data as WeChat encrypts it: AES-128-CBC, PKCS#7, key and iv base64. */
+function seal(sessionKey: string, data: unknown): { encryptedData: string; iv: string } {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+  const encrypted = Buffer.concat([cipher.update(JSON.stringify(data), 'utf8'), cipher.final()]);
+  return { encryptedData: encrypted.toString('base64'), iv: iv.toString('base64') };
 }
 
 /** Header names as the runtime hands them over: Title-Case, UPPER or lower, by turns. */
