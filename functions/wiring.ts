@@ -9,7 +9,7 @@ import { createKmsKeys } from './adapters/kms-keys.ts';
 import { createSecretStore, createStaticSource } from './adapters/secret-store.ts';
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
-import { KMS, USERS } from './commons/budgets.ts';
+import { KMS, phoneWechatMs, USERS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
 import { singleAppRegistry } from './domain/apps.ts';
@@ -182,6 +182,7 @@ export function createApiHandler(
         accessTokens: createAccessTokens(wechat),
         tokens: issuer,
         ...(users && { users }),
+        wechatBudgetMs: phoneWechatMs(config.wechatTimeoutMs),
       }),
     }),
     ...(users && { users }),

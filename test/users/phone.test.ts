@@ -4,7 +4,7 @@
  * speaks stable_token and getuserphonenumber.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { wechatTotalMs } from '../../functions/commons/budgets.ts';
+import { phoneWechatMs, wechatTotalMs } from '../../functions/commons/budgets.ts';
 import {
   accessToken,
   errcode,
@@ -558,6 +558,35 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       expect(rig.written.join('\n')).not.toContain(ACCESS_TOKEN);
       expect(rig.written.join('\n')).not.toContain('access_token');
     });
+  });
+
+  describe('time bounds', () => {
+    it('ends all its WeChat calls within their shared budget when every call is slow and busy', async () => {
+      // Prepare: each call answers late and -1 twice before it succeeds, and the first phone
+      // call's token is refused, so that four calls each stay within their own budget while
+      // together they would take far longer than the route's.
+      const late = (reply: Reply): Reply => ({ kind: 'delay', ms: WECHAT_TIMEOUT_MS - 100, reply });
+      const busy = late(errcode(-1, 'system error'));
+      rig.wechat.forPath(STABLE_TOKEN_PATH, [busy, busy, late(accessToken())], late(accessToken()));
+      rig.wechat.forPath(PHONE_PATH, [
+        busy,
+        busy,
+        late(errcode(40001)),
+        busy,
+        busy,
+        late(phoneInfo()),
+      ]);
+
+      // Act
+      const started = performance.now();
+      const result = await rig.handler()(phoneEvent(newPhoneCode(), claimsFor(newOpenid())));
+      const elapsed = performance.now() - started;
+
+      // Assess: the budget the function's timeout is derived from (functions/commons/budgets.ts),
+      // with room for the secret read and the signing.
+      expect(elapsed).toBeLessThan(phoneWechatMs(WECHAT_TIMEOUT_MS) + 500);
+      expect([502, 503, 504]).toContain(result.statusCode);
+    }, 20_000);
   });
 
   describe('DELETE /me', () => {
