@@ -30,6 +30,8 @@ export interface UsersRig {
   readonly kms: FaultProxy;
   readonly dynamodb: FaultProxy;
   readonly table: string;
+  /** The ARN of the function's secret in Secrets Manager (its value: singleAppSecret()). */
+  readonly secretArn: string;
   /** Every log line since the last `fresh()`, parsed. */
   readonly lines: Record<string, unknown>[];
   /** Every log line since the last `fresh()`, as written. */
@@ -65,6 +67,7 @@ export async function startUsersRig(): Promise<UsersRig> {
     kms,
     dynamodb,
     table,
+    secretArn,
     lines,
     written,
     handler(env = {}) {

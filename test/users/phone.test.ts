@@ -19,6 +19,8 @@ import {
   APP_SECRET,
   OTHER_APP_ID,
   PHONE_CODE,
+  ROTATED_APP_SECRET,
+  singleAppSecret,
 } from '../../harness/fixtures.ts';
 import { freePort, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
 import { rememberSensitive } from '../support/leak-guard.ts';
@@ -396,6 +398,33 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
         expect(rig.wechat.callsTo(PHONE_PATH)).toEqual([]);
       },
     );
+
+    it('fetches the token again with a rotated AppSecret found by the forced re-read, and answers the number', async () => {
+      // Prepare: the environment read the secret before the operator rotated it.
+      const handler = rig.handler();
+      expect((await handler(phoneEvent(newPhoneCode(), claimsFor(newOpenid())))).statusCode).toBe(
+        200,
+      );
+      rig.fresh();
+      await rig.moto.putSecret(rig.secretArn, singleAppSecret(ROTATED_APP_SECRET));
+      try {
+        rig.wechat.forPath(STABLE_TOKEN_PATH, [errcode(40125, 'invalid appsecret')]);
+        rig.wechat.forPath(PHONE_PATH, [errcode(40001, 'invalid credential')]);
+
+        // Act: WeChat refuses the kept token, then the old AppSecret.
+        const result = await handler(phoneEvent(newPhoneCode(), claimsFor(newOpenid())));
+
+        // Assess
+        expect(result.statusCode).toBe(200);
+        expect(rig.wechat.callsTo(STABLE_TOKEN_PATH).map((call) => call.body?.secret)).toEqual([
+          APP_SECRET,
+          ROTATED_APP_SECRET,
+        ]);
+        expect(rig.secrets.count('GetSecretValue')).toBe(1);
+      } finally {
+        await rig.moto.putSecret(rig.secretArn, singleAppSecret());
+      }
+    });
 
     it('answers stable_token 40243 (a frozen AppSecret) with 500 misconfigured, saying so in the log', async () => {
       // Prepare
