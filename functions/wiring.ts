@@ -10,7 +10,7 @@ import { createSecretStore, createStaticSource } from './adapters/secret-store.t
 import { createSecretsManagerReader } from './adapters/secrets-manager.ts';
 import { createKmsSealer } from './adapters/session-key-sealer.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
-import { KMS, USERS } from './commons/budgets.ts';
+import { KMS, phoneWechatMs, USERS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
 import { type Config, ConfigError } from './config.ts';
 import { singleAppRegistry } from './domain/apps.ts';
@@ -212,6 +212,7 @@ export function createApiHandler(
         accessTokens: createAccessTokens(wechat),
         tokens: issuer,
         ...(users && { users }),
+        wechatBudgetMs: phoneWechatMs(config.wechatTimeoutMs),
       }),
     }),
     ...(users && { users }),

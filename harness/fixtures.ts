@@ -8,6 +8,10 @@ export const SESSION_KEY = 'SESSIONKEY-tiHgvXNM5n2fQ==';
 export const CODE = '0a3XyZcodeFromWxLogin9f8e7d6c5b';
 export const OPENID = 'oVBkZ0aYgDMDIywRdgPW8-joxXc4';
 export const UNIONID = 'or4zX05h_Ykt4ju0TUfx3CQsvfTo';
+/** What the fake WeChat's `stable_token` answers by default: a bearer credential of the app. */
+export const ACCESS_TOKEN = '86_ACCESSTOKEN-kT3pQ9vXw2Lr7sYb4NcJ0eHf';
+/** e.detail.code of the getPhoneNumber button: it works once and must never be logged. */
+export const PHONE_CODE = 'phonecode-e2b7a1c9f4d3-8k6m';
 
 export const SENSITIVE: readonly string[] = [
   APP_SECRET,
@@ -15,6 +19,8 @@ export const SENSITIVE: readonly string[] = [
   ROTATED_APP_SECRET,
   SESSION_KEY,
   CODE,
+  ACCESS_TOKEN,
+  PHONE_CODE,
 ];
 
 export const singleAppSecret = (appSecret = APP_SECRET): string =>

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { USERS_TABLE_KEY } from '../functions/commons/names.ts';
 
 /** Whether `moto_server` (pip install "moto[server]") is on this machine. */
 export const motoAvailable: boolean =
@@ -27,6 +28,13 @@ export interface Moto {
   createSigningKey(alias?: string): Promise<{ readonly keyId: string; readonly arn: string }>;
   /** Any other KMS call, e.g. `GetPublicKey`. */
   kms(operation: string, body: object): Promise<Record<string, unknown>>;
+  /**
+   * A users table as the stack creates it: partition key `id` (a string), on-demand. Returns
+   * its name; the name given is used as is.
+   */
+  createUsersTable(name: string): Promise<string>;
+  /** Any DynamoDB call, e.g. `GetItem`, to read what the function wrote. */
+  dynamodb(operation: string, body: object): Promise<Record<string, unknown>>;
   /** Stops the process (SIGSTOP) so calls hang, or resumes it. */
   pause(): void;
   resume(): void;
@@ -50,14 +58,24 @@ export async function startMoto(): Promise<Moto> {
     AWS_SESSION_TOKEN: 'testing',
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_KMS: endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
   };
-  /** One call; `target` is `secretsmanager.CreateSecret` or `TrentService.CreateKey`. */
+  /**
+   * One call; `target` is `secretsmanager.CreateSecret`, `TrentService.CreateKey` or
+   * `DynamoDB_20120810.GetItem`.
+   */
   const call = async (target: string, body: object): Promise<Record<string, unknown>> => {
-    const service = target.startsWith('TrentService.') ? 'kms' : 'secretsmanager';
+    const dynamodb = target.startsWith('DynamoDB_20120810.');
+    const service = dynamodb
+      ? 'dynamodb'
+      : target.startsWith('TrentService.')
+        ? 'kms'
+        : 'secretsmanager';
     const response = await fetch(endpoint, {
       method: 'POST',
       headers: {
-        'content-type': 'application/x-amz-json-1.1',
+        // DynamoDB speaks AWS JSON 1.0, the others 1.1.
+        'content-type': `application/x-amz-json-${dynamodb ? '1.0' : '1.1'}`,
         'x-amz-target': target,
         // moto does not check signatures, but it reads the region from the scope.
         authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
@@ -89,6 +107,16 @@ export async function startMoto(): Promise<Moto> {
         await call('TrentService.CreateAlias', { AliasName: alias, TargetKeyId: key.KeyId });
       return { keyId: key.KeyId, arn: key.Arn };
     },
+    createUsersTable: async (name) => {
+      await call('DynamoDB_20120810.CreateTable', {
+        TableName: name,
+        AttributeDefinitions: [{ AttributeName: USERS_TABLE_KEY, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: USERS_TABLE_KEY, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      return name;
+    },
+    dynamodb: (operation, body) => call(`DynamoDB_20120810.${operation}`, body),
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
     stop: () =>

@@ -22,6 +22,11 @@ export interface PhoneDeps {
   readonly tokens: TokenIssuer;
   /** Absent when users are off: the number is answered and kept nowhere. */
   readonly users?: UserStore;
+  /**
+   * How long all of one request's calls to WeChat may take together (access tokens, the
+   * number, the repeat after a refused token), from the first one on; unbounded if absent.
+   */
+  readonly wechatBudgetMs?: number;
   readonly now?: () => number;
 }
 
@@ -51,6 +56,8 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
     trace.openid = caller.openid;
     const { value: info, app } = await withApp(deps.credentials, caller.appid, async (app) => {
       trace.appId = app.appId;
+      if (deps.wechatBudgetMs !== undefined)
+        trace.wechatDeadline ??= performance.now() + deps.wechatBudgetMs;
       const token = await deps.accessTokens.get(app, trace);
       try {
         return await deps.wechat.phoneNumber(token, code, caller.openid, trace);

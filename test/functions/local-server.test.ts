@@ -81,7 +81,7 @@ describe('npm start with no credentials (sandbox mode)', () => {
     expect(server.banner).toMatch(/sandbox mode/);
   });
 
-  it('answers a well-formed code with an openid, stable per (appid, code)', async () => {
+  it('answers a well-formed code with an openid, stable per AppID', async () => {
     const response = await post(server.url, { code: 'local-code-1' });
 
     expect(response.status).toBe(200);
@@ -91,7 +91,7 @@ describe('npm start with no credentials (sandbox mode)', () => {
     expect(Object.keys(body)).toEqual(['openid', 'token', 'expiresIn']);
   });
 
-  it('gives different openids for different codes and for different AppIDs', async () => {
+  it('gives every code of an AppID one openid, another to each sandbox-user-NAME-, and another per AppID', async () => {
     const openid = async (code: string, appId: string) =>
       (
         (await (await post(server.url, { code }, { referer: referer(appId) })).json()) as {
@@ -101,9 +101,14 @@ describe('npm start with no credentials (sandbox mode)', () => {
 
     const a = await openid('local-code-a', APP_ID);
     const b = await openid('local-code-b', APP_ID);
+    const named = await openid('sandbox-user-ann-1', APP_ID);
+    const namedAgain = await openid('sandbox-user-ann-2', APP_ID);
     const c = await openid('local-code-a', 'wx0123456789abcdef');
 
-    expect(new Set([a, b, c]).size).toBe(3);
+    // One WeChat user per AppID: the devtools' developer is one WeChat user.
+    expect(b).toBe(a);
+    expect(namedAgain).toBe(named);
+    expect(new Set([a, named, c]).size).toBe(3);
   });
 
   it('answers a code used a second time with 400 code_used and errcode 40163', async () => {

@@ -1,7 +1,8 @@
 /**
  * The README's sandbox mode as properties of the local server, over HTTP on loopback:
- * any well-formed code logs in once, with an openid that depends only on (appid, code), and a
- * second use is `code_used`, as on WeChat.
+ * any well-formed code logs in once, as the AppID's one user (or, for a `sandbox-user-NAME-`
+ * code, as the sandbox user NAME), so the openid depends only on (appid, user); a second use is
+ * `code_used`, as on WeChat.
  *
  * Reproduce a failure with the seed it prints: FC_SEED=<seed> npx vitest run test/properties
  */
@@ -15,6 +16,7 @@ import {
   SANDBOX_GARBAGE_CODE,
   SANDBOX_TIMEOUT_CODE,
   SANDBOX_UNIONID_PREFIX,
+  SANDBOX_USER,
 } from '../../functions/local/sandbox-wechat.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { referer } from '../../harness/fixtures.ts';
@@ -44,7 +46,10 @@ const DOCUMENTED = new Set<string>([
   SANDBOX_GARBAGE_CODE,
 ]);
 
-/** Well-formed codes that are not one of the documented sandbox triggers. */
+/**
+ * Well-formed codes that are not one of the documented sandbox triggers, and that log in the
+ * AppID's own user (no `sandbox-user-NAME-` prefix).
+ */
 const wellFormedCode = fc
   .oneof(
     { weight: 6, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/) },
@@ -56,7 +61,10 @@ const wellFormedCode = fc
         .map((s) => `${SANDBOX_UNIONID_PREFIX}${s}`),
     },
   )
-  .filter((code) => !DOCUMENTED.has(code));
+  .filter((code) => !DOCUMENTED.has(code) && !SANDBOX_USER.test(code));
+
+/** A sandbox user's name: letters and digits. */
+const userName = fc.stringMatching(/^[A-Za-z0-9]{1,20}$/);
 
 let servers: [LocalServer, LocalServer];
 let runs = 0;
@@ -98,7 +106,7 @@ async function login(server: LocalServer, code: string, appId: string): Promise<
 }
 
 describe('the sandbox', () => {
-  it('logs any well-formed code in once, with an openid that depends on (appid, code)', async () => {
+  it('logs any well-formed code in once, with an openid that depends on the AppID', async () => {
     await fc.assert(
       fc.asyncProperty(wellFormedCode, async (code) => {
         runs++;
@@ -116,7 +124,7 @@ describe('the sandbox', () => {
           code: 'code_used',
           errcode: 40163,
         });
-        // Same (appid, code) on a fresh sandbox: the same openid; another appid: another one.
+        // Same (appid, code) on a fresh sandbox: the same answer; another appid: another openid.
         expect(await login(two, code, appId)).toEqual(first);
         const other = await login(one, code, otherAppId);
         expect(other.kind).toBe('ok');
@@ -126,20 +134,36 @@ describe('the sandbox', () => {
     );
   }, 60_000);
 
-  it('gives different openids to different codes', async () => {
+  it("gives every code of an AppID its one user's openid, and each sandbox-user-NAME- its own", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(wellFormedCode, { minLength: 2, maxLength: 5 }),
-        async (codes) => {
+        fc.uniqueArray(userName, { minLength: 1, maxLength: 3 }),
+        fc.stringMatching(/^[A-Za-z0-9_-]{0,20}$/),
+        async (codes, names, suffix) => {
           runs++;
           const appId = freshAppId();
-          const openids = new Set<string>();
-          for (const code of codes) {
+          const openidOf = async (code: string) => {
             const answer = await login(servers[0], code, appId);
             expect(answer.kind, `first use of ${JSON.stringify(code)}`).toBe('ok');
-            if (answer.kind === 'ok') openids.add(answer.openid);
+            return answer.kind === 'ok' ? answer.openid : undefined;
+          };
+          const own = new Set<string | undefined>();
+          for (const code of codes) own.add(await openidOf(code));
+          const named = new Map<string, Set<string | undefined>>();
+          for (const name of names) {
+            // Two codes of one name: the same user, whatever follows the prefix.
+            const openids = new Set([
+              await openidOf(`sandbox-user-${name}-a${suffix}`),
+              await openidOf(`sandbox-user-${name}-b${suffix}`),
+            ]);
+            named.set(name, openids);
           }
-          expect(openids.size).toBe(codes.length);
+
+          expect(own.size).toBe(1);
+          for (const openids of named.values()) expect(openids.size).toBe(1);
+          const everyone = new Set([...own, ...[...named.values()].flatMap((set) => [...set])]);
+          expect(everyone.size).toBe(1 + names.length);
         },
       ),
       { numRuns: RUNS / 3, seed: SEED, verbose: fc.VerbosityLevel.Verbose },
