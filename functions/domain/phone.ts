@@ -58,7 +58,8 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
       trace.appId = app.appId;
       if (deps.wechatBudgetMs !== undefined)
         trace.wechatDeadline ??= performance.now() + deps.wechatBudgetMs;
-      const token = await deps.accessTokens.get(app, trace);
+      // The phone code is not sent before there is a token: a failure here leaves it unspent.
+      const token = await deps.accessTokens.get(app, trace).catch(codeUnspent);
       try {
         return await deps.wechat.phoneNumber(token, code, caller.openid, trace);
       } catch (error) {
@@ -92,6 +93,13 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
       ...issued,
     };
   };
+}
+
+function codeUnspent(error: unknown): never {
+  if (error instanceof Problem && error.code.startsWith('upstream_')) {
+    throw new Problem(error.code, { ...error.facts, beforeExchange: true });
+  }
+  throw error;
 }
 
 async function keep(

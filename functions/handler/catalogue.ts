@@ -122,8 +122,12 @@ export const CATALOGUE = {
   upstream_timeout: {
     status: 504,
     title: 'WeChat did not answer in time',
-    detail: (_facts, route) =>
-      `WeChat did not answer in time. The code may have been used up: ${route === 'phone' ? NEW_PHONE_CODE : NEW_CODE}.`,
+    detail: ({ beforeExchange }, route) =>
+      route !== 'phone'
+        ? `WeChat did not answer in time. The code may have been used up: ${NEW_CODE}.`
+        : beforeExchange
+          ? 'WeChat did not answer in time when the backend asked it for an access token; the phone code was not sent, so it can be sent again while it is valid (5 minutes).'
+          : `WeChat did not answer in time. The phone code may have been used up: ${NEW_PHONE_CODE}.`,
   },
   upstream_error: {
     status: 502,
@@ -154,12 +158,14 @@ export const CATALOGUE = {
     status: 503,
     title: 'The session could not be signed',
     retryAfterSeconds: RETRY_AFTER.session,
-    detail: ({ publishing, beforeExchange }) =>
-      publishing
-        ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
-        : beforeExchange
-          ? `The backend cannot reach its session signing key right now, so it did not ask WeChat: the code is not used up. Wait ${RETRY_AFTER.session} seconds, then log in again.`
-          : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
+    detail: ({ publishing, beforeExchange }, route) =>
+      route === 'phone'
+        ? `WeChat verified the phone number, but the backend could not sign a new token carrying it. Wait ${RETRY_AFTER.session} seconds, then log in again: when the number could be kept, the new login's token carries it.`
+        : publishing
+          ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
+          : beforeExchange
+            ? `The backend cannot reach its session signing key right now, so it did not ask WeChat: the code is not used up. Wait ${RETRY_AFTER.session} seconds, then log in again.`
+            : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
   },
   unauthorized: {
     status: 401,
