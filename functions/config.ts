@@ -192,11 +192,15 @@ function awsRegion(env: NodeJS.ProcessEnv, neededBy: string): string {
   return region;
 }
 
-/** The AWS services this function calls: the host prefix and the SDK's endpoint variable. */
+/**
+ * The AWS services the project calls (the function the first three, the doctor Lambda): the
+ * host prefix and the SDK's endpoint variable.
+ */
 const AWS_SERVICES = {
   secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
   kms: 'AWS_ENDPOINT_URL_KMS',
   dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  lambda: 'AWS_ENDPOINT_URL_LAMBDA',
 } as const;
 
 /**

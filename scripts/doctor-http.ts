@@ -11,6 +11,8 @@ export interface Answer {
   readonly body: string;
   /** API Gateway's `apigw-requestid` header, when present. */
   readonly requestId?: string;
+  /** Every header, by its lower-case name. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The endpoint answered, or the request failed before any answer. */
@@ -47,6 +49,7 @@ export async function send(url: URL, request: Send, timeoutMs: number): Promise<
         contentType: response.headers.get('content-type') ?? '',
         body: await response.text(),
         requestId: response.headers.get('apigw-requestid') ?? undefined,
+        headers: Object.fromEntries(response.headers),
       },
     };
   } catch (error) {

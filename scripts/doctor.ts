@@ -4,14 +4,17 @@
  * Sends a well-formed but made-up login code. A healthy deployment forwards it to WeChat with
  * the real AppID/AppSecret, and WeChat answers 40029 (invalid code): that one answer proves the
  * endpoint, the secret, the permissions and the credentials are all wired. Then it checks the
- * session documents API Gateway's JWT authorizer reads (doctor-sessions.ts). Every verdict is
- * one plain sentence. Exit 0 healthy, 1 not healthy, 2 usage error.
+ * session documents API Gateway's JWT authorizer reads (doctor-sessions.ts), and with
+ * `--function` what only the function can prove: its WeChat access tokens and its users table
+ * (doctor-function.ts). Every verdict is one plain sentence. Exit 0 healthy, 1 not healthy,
+ * 2 usage error.
  */
 import { randomBytes } from 'node:crypto';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
 import type { ProblemCode } from '../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
+import { checkFunction } from './doctor-function.ts';
 import {
   type Diagnosis,
   healthy,
@@ -21,6 +24,7 @@ import {
   send,
   unhealthy,
 } from './doctor-http.ts';
+import { type LambdaTarget, lambdaTarget } from './doctor-lambda.ts';
 import { checkSessions } from './doctor-sessions.ts';
 import { endpointUrls, isIssuer, maskUserinfo, withoutUserinfo } from './doctor-urls.ts';
 
@@ -198,7 +202,10 @@ interface Options {
   readonly url: URL;
   /** The API's base URL, without a trailing slash. */
   readonly base: string;
-  readonly appid: string | undefined;
+  /** The AppIDs to check, in the order given; none for a single-app secret. */
+  readonly appids: readonly string[];
+  /** `--function`: the function to invoke, and where and as whom. */
+  readonly function: { readonly name: string; readonly target: LambdaTarget } | undefined;
   readonly issuer: string | undefined;
   readonly me: boolean;
   readonly allowSandbox: boolean;
@@ -209,7 +216,7 @@ interface Options {
 
 /** The CLI: parses the arguments, runs every check, prints one sentence each, returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseOptions(args);
+  const parsed = await parseOptions(args);
   if ('help' in parsed) {
     process.stdout.write(`${HELP}\n`);
     return 0;
@@ -218,15 +225,37 @@ export async function main(args: string[]): Promise<number> {
   const options = parsed;
   for (const warning of options.warnings) say(process.stderr, warning);
 
-  const outcome = await probe(options.url, options.appid, options.timeoutMs);
-  const verdicts = [diagnose(outcome, { allowSandbox: options.allowSandbox })];
-  if (answeredByService(outcome)) {
+  // One login per AppID, each its own sentence, named when there are several.
+  const apps = options.appids.length > 0 ? options.appids : [undefined];
+  const outcomes = await Promise.all(
+    apps.map((appid) => probe(options.url, appid, options.timeoutMs)),
+  );
+  const verdicts = outcomes.map((outcome, index) => {
+    const verdict = diagnose(outcome, { allowSandbox: options.allowSandbox });
+    return apps.length > 1
+      ? { ...verdict, message: `AppID ${apps[index]}: ${verdict.message}` }
+      : verdict;
+  });
+  // The session routes are the same for every AppID: checked once, with the first answer.
+  const answered = outcomes.find(answeredByService);
+  if (answered) {
     verdicts.push(
       ...(await checkSessions({
         base: options.base,
         issuer: options.issuer ?? options.base,
-        token: loginToken(outcome),
+        token: loginToken(answered),
         me: options.me,
+        timeoutMs: options.timeoutMs,
+      })),
+    );
+  }
+  if (options.function) {
+    verdicts.push(
+      ...(await checkFunction({
+        target: options.function.target,
+        functionName: options.function.name,
+        appids: options.appids,
+        allowSandbox: options.allowSandbox,
         timeoutMs: options.timeoutMs,
       })),
     );
@@ -245,7 +274,8 @@ function say(stream: NodeJS.WritableStream, line: string): void {
 /** Every option the doctor takes. */
 const OPTIONS = {
   url: { type: 'string' },
-  appid: { type: 'string' },
+  appid: { type: 'string', multiple: true },
+  function: { type: 'string' },
   issuer: { type: 'string' },
   me: { type: 'boolean' },
   'allow-sandbox': { type: 'boolean' },
@@ -260,7 +290,14 @@ const OPTION_HELP: Record<keyof typeof OPTIONS, readonly [string, string]> = {
     '--url <url>',
     "the stack's EndpointUrl output (…/openid) or the API's base URL (BaseUrl); required",
   ],
-  appid: ['--appid <wx…>', 'the app to check in a multi-app secret: wx + 16 letters or digits'],
+  appid: [
+    '--appid <wx…>',
+    'the apps to check: wx + 16 letters or digits; repeat it or separate with commas',
+  ],
+  function: [
+    '--function <name>',
+    "invoke the stack's function (its FunctionName output; AWS_* variables) to check each AppID's access token and the users table",
+  ],
   issuer: [
     '--issuer <url>',
     "the sessions' issuer if not the base URL, exactly as the discovery document names it",
@@ -275,12 +312,12 @@ const OPTION_HELP: Record<keyof typeof OPTIONS, readonly [string, string]> = {
 };
 
 const SYNOPSIS =
-  'Usage: npm run doctor -- --url <EndpointUrl or BaseUrl> [--appid wx…] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]';
+  'Usage: npm run doctor -- --url <EndpointUrl or BaseUrl> [--appid wx…[,wx…]] [--function FunctionName] [--issuer https://…] [--me] [--allow-sandbox] [--timeout seconds]';
 
 const HELP = [
   SYNOPSIS,
   '',
-  'Posts a made-up login code, then checks what the JWT authorizer reads. Exits 0 healthy, 1 not healthy, 2 on a usage error.',
+  'Posts a made-up login code, then checks what the JWT authorizer reads; with --function, invokes the function to check its WeChat access tokens and its users table. Exits 0 healthy, 1 not healthy, 2 on a usage error.',
   '',
   ...((): string[] => {
     const lines = Object.values(OPTION_HELP);
@@ -301,9 +338,9 @@ function readArgs(args: string[]) {
 }
 
 /** The options, what is wrong with them, or a request for help. */
-function parseOptions(
+async function parseOptions(
   args: string[],
-): Options | { readonly problem: string } | { readonly help: true } {
+): Promise<Options | { readonly problem: string } | { readonly help: true }> {
   const parsed = readArgs(args);
   if ('problem' in parsed) return parsed;
   const { values, positionals } = parsed;
@@ -323,10 +360,28 @@ function parseOptions(
   if (!/^https?:$/.test(given.protocol)) {
     return problem("--url must be the stack's http(s) EndpointUrl or BaseUrl.");
   }
-  if (values.appid !== undefined && !ISSUED_APP_ID.test(values.appid)) {
+  const appids = [
+    ...new Set((values.appid ?? []).flatMap((given) => given.split(',').map((id) => id.trim()))),
+  ];
+  if (!appids.every((appid) => ISSUED_APP_ID.test(appid))) {
     return problem(
       '--appid must be a mini program AppID as the secret holds it: wx followed by 16 letters or digits.',
     );
+  }
+  let fn: Options['function'];
+  if (values.function !== undefined) {
+    const name = values.function.trim();
+    if (!/^[A-Za-z0-9_:.-]{1,170}$/.test(name)) {
+      return problem("--function must be the stack's FunctionName output (or the function's ARN).");
+    }
+    if (appids.length === 0) {
+      return problem(
+        '--function needs --appid: the AppIDs the secret holds, as the function checks one access token for each.',
+      );
+    }
+    const target = await lambdaTarget(process.env);
+    if ('problem' in target) return target;
+    fn = { name, target };
   }
   let issuer = values.issuer;
   if (issuer !== undefined && !isIssuer(issuer)) {
@@ -352,7 +407,8 @@ function parseOptions(
   return {
     url: login,
     base,
-    appid: values.appid,
+    appids,
+    function: fn,
     issuer,
     me: values.me ?? false,
     allowSandbox: values['allow-sandbox'] ?? false,

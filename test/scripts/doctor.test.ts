@@ -286,6 +286,7 @@ describe('npm run doctor', () => {
       expect(optionLines(run.stdout).map(([line]) => line.trim().split(/\s{2,}/)[0])).toEqual([
         '--url <url>',
         '--appid <wx…>',
+        '--function <name>',
         '--issuer <url>',
         '--me',
         '--allow-sandbox',
@@ -308,7 +309,7 @@ describe('npm run doctor', () => {
 
     // Assess
     const flags = optionLines(run.stdout).map(([, flag]) => flag);
-    expect(flags).toHaveLength(7);
+    expect(flags).toHaveLength(8);
     for (const flag of flags) expect(section).toContain(`\`${flag}`);
   });
 

@@ -13,10 +13,16 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Runs `node scripts/doctor.ts …` as the operator would (asynchronously: servers are in-process). */
-export function runDoctor(args: string[]): Promise<Run> {
+/**
+ * Runs `node scripts/doctor.ts …` as the operator would (asynchronously: servers are
+ * in-process), with these variables added to the environment.
+ */
+export function runDoctor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOCTOR, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [DOCTOR, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
