@@ -328,7 +328,7 @@ describe('npm run doctor -- --function', () => {
         }),
       );
     const fn = await startFunction({
-      users: { recordLogin: denied, bindPhone: denied, erase: denied },
+      users: { recordLogin: denied, bindPhone: denied, erase: denied, sealedSessionKey: denied },
     });
 
     // Act
