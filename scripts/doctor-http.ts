@@ -95,15 +95,3 @@ function rootCause(error: unknown): { code?: string; name?: string; message?: st
   }
   return found;
 }
-
-/** The body as a JSON object, or undefined when it is not one. */
-export function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -7,8 +7,9 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type AwsCredentials, credentialsFromEnv } from '../functions/adapters/aws-json.ts';
 import { Sha256 } from '../functions/adapters/sha256.ts';
+import { parseJsonObject } from '../functions/commons/json.ts';
 import { awsEndpoint, ConfigError } from '../functions/config.ts';
-import { networkMessage, type Outcome, parseJson, send } from './doctor-http.ts';
+import { networkMessage, type Outcome, send } from './doctor-http.ts';
 
 /** Where and as whom the doctor invokes the function. */
 export interface LambdaTarget {
@@ -74,7 +75,7 @@ export async function invoke(
     };
   }
   const { answer } = outcome;
-  const payload = parseJson(answer.body);
+  const payload = parseJsonObject(answer.body);
   if (answer.status !== 200) {
     return {
       failure: lambdaRefusal(answer.status, errorType(answer, payload), functionName, target),
@@ -93,7 +94,7 @@ export async function invoke(
       failure: `${functionName} answered the invocation with something that is not an API Gateway result: --function must name the stack's function (its FunctionName output).`,
     };
   }
-  const body = typeof payload.body === 'string' ? parseJson(payload.body) : undefined;
+  const body = typeof payload.body === 'string' ? parseJsonObject(payload.body) : undefined;
   return { result: { statusCode: payload.statusCode, body } };
 }
 

@@ -6,13 +6,15 @@
  * doctor is a dev tool and never bundled.
  */
 import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify } from 'jose';
+import { parseJsonObject } from '../functions/commons/json.ts';
+import { discovery as discoveryRoute, jwks as jwksRoute } from '../functions/routes/index.ts';
+import { routeKey } from '../functions/routes/route.ts';
 import {
   type Answer,
   type Diagnosis,
   healthy,
   networkMessage,
   type Outcome,
-  parseJson,
   send,
   unhealthy,
 } from './doctor-http.ts';
@@ -35,7 +37,7 @@ export interface SessionCheck {
 
 /** The verdicts on sessions, one sentence each. Sessions off is a healthy verdict. */
 export async function checkSessions(check: SessionCheck): Promise<Diagnosis[]> {
-  const discoveryUrl = `${check.issuer}/.well-known/openid-configuration`;
+  const discoveryUrl = `${check.issuer}${discoveryRoute.path}`;
   const discovery = await send(new URL(discoveryUrl), {}, check.timeoutMs);
   if ('networkError' in discovery) {
     return [
@@ -72,19 +74,19 @@ export async function checkSessions(check: SessionCheck): Promise<Diagnosis[]> {
  * login gave no token; anything else means the issuer the tokens name is elsewhere.
  */
 async function withoutDiscovery(check: SessionCheck, discoveryUrl: string): Promise<Diagnosis> {
-  const fix = `if the issuer is a custom domain, pass it with --issuer; otherwise check the stack's GET /.well-known/openid-configuration route`;
+  const fix = `if the issuer is a custom domain, pass it with --issuer; otherwise check the stack's ${routeKey(discoveryRoute)} route`;
   if (check.token !== undefined) {
     return unhealthy(
       `The login answers session tokens, but ${discoveryUrl} answers 404, so API Gateway cannot find their keys: ${fix}.`,
     );
   }
   const [jwks, me] = await Promise.all([
-    send(new URL(`${check.issuer}/.well-known/jwks.json`), {}, check.timeoutMs),
+    send(new URL(`${check.issuer}${jwksRoute.path}`), {}, check.timeoutMs),
     send(new URL(`${check.base}/me`), {}, check.timeoutMs),
   ]);
   if (status(jwks) !== 404) {
     return unhealthy(
-      `${check.issuer}/.well-known/jwks.json answers ${said(jwks)} but ${discoveryUrl} answers 404, so API Gateway cannot create its authorizer: ${fix}.`,
+      `${check.issuer}${jwksRoute.path} answers ${said(jwks)} but ${discoveryUrl} answers 404, so API Gateway cannot create its authorizer: ${fix}.`,
     );
   }
   if (status(me) !== 404) {
@@ -101,7 +103,7 @@ type Found<T> = T | { readonly problem: Diagnosis };
 
 /** The discovery document must name, as issuer, exactly the URL it was fetched from. */
 function readDiscovery(answer: Answer, issuer: string, url: string): Found<{ jwksUri: string }> {
-  const document = answer.status === 200 ? parseJson(answer.body) : undefined;
+  const document = answer.status === 200 ? parseJsonObject(answer.body) : undefined;
   if (document === undefined) {
     return problem(
       `${url} answers HTTP ${answer.status} without a JSON discovery document, so API Gateway cannot create its JWT authorizer.`,
@@ -122,7 +124,7 @@ function readDiscovery(answer: Answer, issuer: string, url: string): Found<{ jwk
         : `${mismatch}, so API Gateway would refuse every token: set SESSION_ISSUER to ${issuer}, or pass --issuer if the issuer is a custom domain.`,
     );
   }
-  const expected = `${issuer}/.well-known/jwks.json`;
+  const expected = `${issuer}${jwksRoute.path}`;
   if (document.jwks_uri !== expected) {
     return problem(
       `The discovery document's jwks_uri is ${JSON.stringify(document.jwks_uri)}, not ${expected}, so API Gateway would look for the keys in the wrong place.`,
@@ -146,10 +148,10 @@ async function readKeys(url: string, timeoutMs: number): Promise<Found<{ set: JS
   const { answer } = outcome;
   if (answer.status === 404) {
     return problem(
-      `The JWKS ${url} answers 404 although the discovery document names it, so API Gateway can verify no token: check the stack's GET /.well-known/jwks.json route.`,
+      `The JWKS ${url} answers 404 although the discovery document names it, so API Gateway can verify no token: check the stack's ${routeKey(jwksRoute)} route.`,
     );
   }
-  const document = answer.status === 200 ? parseJson(answer.body) : undefined;
+  const document = answer.status === 200 ? parseJsonObject(answer.body) : undefined;
   const keys = document?.keys;
   if (!Array.isArray(keys) || keys.length === 0) {
     return problem(

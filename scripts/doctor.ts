@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { parseJsonObject } from '../functions/commons/json.ts';
 import { ISSUED_APP_ID } from '../functions/domain/apps.ts';
 import type { ProblemCode } from '../functions/domain/problem.ts';
 import type { RouteProblemCode } from '../functions/handler/catalogue.ts';
@@ -20,7 +21,6 @@ import {
   healthy,
   networkMessage,
   type Outcome,
-  parseJson,
   send,
   unhealthy,
 } from './doctor-http.ts';
@@ -42,7 +42,7 @@ const FIX_SECRET =
 export function diagnose(outcome: Outcome, options: DiagnoseOptions = {}): Diagnosis {
   if ('networkError' in outcome) return unhealthy(networkMessage(outcome.networkError));
   const { answer } = outcome;
-  const body = parseJson(answer.body);
+  const body = parseJsonObject(answer.body);
   const requestId = typeof body?.requestId === 'string' ? body.requestId : answer.requestId;
   const ref = requestId ? ` (requestId ${requestId}: search the function log group for it)` : '';
 
@@ -179,7 +179,7 @@ export function probe(url: URL, appid: string | undefined, timeoutMs: number): P
 /** The login's session token, when it answered one (the sandbox, or sessions with a real login). */
 export function loginToken(outcome: Outcome): string | undefined {
   if (!('answer' in outcome) || outcome.answer.status !== 200) return undefined;
-  const token = parseJson(outcome.answer.body)?.token;
+  const token = parseJsonObject(outcome.answer.body)?.token;
   return typeof token === 'string' ? token : undefined;
 }
 
@@ -189,7 +189,7 @@ export function loginToken(outcome: Outcome): string | undefined {
  */
 function answeredByService(outcome: Outcome): boolean {
   if (!('answer' in outcome)) return false;
-  const body = parseJson(outcome.answer.body);
+  const body = parseJsonObject(outcome.answer.body);
   if (outcome.answer.status === 200) return typeof body?.openid === 'string';
   const code = outcome.answer.contentType.includes('application/problem+json')
     ? body?.code
