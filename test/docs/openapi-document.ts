@@ -96,7 +96,13 @@ export function responseErrors(at: string, observed: Observed): string[] {
       errors.push(`header ${name} is not documented`);
   }
 
-  const content = (node.content ?? {}) as Record<string, Node>;
+  if (node.content === undefined) {
+    // A response documented without content (204) has none.
+    if (observed.body !== '') errors.push('a body is not documented');
+    if (observed.headers.has('content-type')) errors.push('a content type is not documented');
+    return errors;
+  }
+  const content = node.content as Record<string, Node>;
   const mediaType = (observed.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
   if (!(mediaType in content)) {
     errors.push(
