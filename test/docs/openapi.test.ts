@@ -15,6 +15,7 @@ import { createApiHandler, credentialSource } from '../../functions/wiring.ts';
 import {
   errcode,
   type FakeWechat,
+  PHONE_PATH,
   type Reply,
   startFakeWechat,
 } from '../../harness/fake-wechat.ts';
@@ -113,6 +114,8 @@ const UNREACHABLE_USERS: UserStore = {
   recordLogin: () => Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
   bindPhone: () => Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
   erase: () => Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
+  sealedSessionKey: () =>
+    Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
 };
 
 const CASES: Readonly<Record<string, Case>> = {
@@ -365,8 +368,7 @@ describe('docs/openapi.yaml against the local server', () => {
       SETUP_PHONE_CODE,
     );
     tokens.scripted = await tokenFor('doc-scripted-1', servers.scripted.url);
-    // The scripted server's access token, fetched once and kept, as in the cloud.
-    scriptedWechat.script(ACCESS_TOKEN, phoneInfo(APP_ID));
+    // The scripted server's access token (the fake's default), fetched once and kept, as in the cloud.
     await bound(servers.scripted.url, tokens.scripted, 'doc-scripted-setup');
     const [header, payload, signature] = tokens.plain.split('.');
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
@@ -412,7 +414,7 @@ describe('docs/openapi.yaml against the local server', () => {
 
     if (testCase.server === 'scripted') {
       scriptedWechat.reset();
-      scriptedWechat.script(...(testCase.wechat ?? []));
+      scriptedWechat.forPath(PHONE_PATH, testCase.wechat ?? []);
     }
 
     // Act
