@@ -4,7 +4,8 @@ export const OTHER_APP_ID = 'wx0123456789abcdef';
 export const APP_SECRET = 'appsecret-0b9d1c7e5f3a4b2c8d6e';
 export const OTHER_APP_SECRET = 'appsecret-7a6b5c4d3e2f1a0b9c8d';
 export const ROTATED_APP_SECRET = 'appsecret-rotated-11f0e9d8c7b6';
-export const SESSION_KEY = 'SESSIONKEY-tiHgvXNM5n2fQ==';
+/** Base64 of 16 bytes, as WeChat's session_key is: the login keeps it for open data. */
+export const SESSION_KEY = 'kT3pQ9vXw2Lr7sYb4NcJ0Q==';
 export const CODE = '0a3XyZcodeFromWxLogin9f8e7d6c5b';
 export const OPENID = 'oVBkZ0aYgDMDIywRdgPW8-joxXc4';
 export const UNIONID = 'or4zX05h_Ykt4ju0TUfx3CQsvfTo';

@@ -24,6 +24,8 @@ export interface Moto {
   createSecret(name: string, value: string): Promise<string>;
   putSecret(id: string, value: string): Promise<void>;
   deleteSecret(id: string): Promise<void>;
+  /** A SYMMETRIC_DEFAULT ENCRYPT_DECRYPT KMS key, as the stack creates for open data. */
+  createSymmetricKey(alias?: string): Promise<{ readonly keyId: string; readonly arn: string }>;
   /** An RSA_2048 SIGN_VERIFY KMS key, as the stack creates it, optionally with an alias. */
   createSigningKey(alias?: string): Promise<{ readonly keyId: string; readonly arn: string }>;
   /** Any other KMS call, e.g. `GetPublicKey`. */
@@ -98,6 +100,15 @@ export async function startMoto(): Promise<Moto> {
       await call('secretsmanager.DeleteSecret', { SecretId: id, ForceDeleteWithoutRecovery: true });
     },
     kms: (operation, body) => call(`TrentService.${operation}`, body),
+    createSymmetricKey: async (alias) => {
+      const { KeyMetadata: key } = (await call('TrentService.CreateKey', {
+        KeySpec: 'SYMMETRIC_DEFAULT',
+        KeyUsage: 'ENCRYPT_DECRYPT',
+      })) as { KeyMetadata: { KeyId: string; Arn: string } };
+      if (alias)
+        await call('TrentService.CreateAlias', { AliasName: alias, TargetKeyId: key.KeyId });
+      return { keyId: key.KeyId, arn: key.Arn };
+    },
     createSigningKey: async (alias) => {
       const { KeyMetadata: key } = (await call('TrentService.CreateKey', {
         KeySpec: 'RSA_2048',

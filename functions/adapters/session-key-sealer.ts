@@ -23,6 +23,8 @@ export function createKmsSealer(
   call: AwsJsonCall,
   keyId: string,
 ): SessionKeySealer & { warm(): void } {
+  /** This environment's data key once generated: reading a record never generates one. */
+  let mine: { readonly plain: Buffer; readonly blob: string } | undefined;
   const own = createCache<{ readonly plain: Buffer; readonly blob: string }>({
     load: async () => {
       const answer = await call('GenerateDataKey', {
@@ -33,15 +35,17 @@ export function createKmsSealer(
       if (typeof answer.Plaintext !== 'string' || typeof answer.CiphertextBlob !== 'string') {
         throw unavailable(new Error('KMS GenerateDataKey answered without a key'));
       }
-      return { plain: Buffer.from(answer.Plaintext, 'base64'), blob: answer.CiphertextBlob };
+      mine = { plain: Buffer.from(answer.Plaintext, 'base64'), blob: answer.CiphertextBlob };
+      return mine;
     },
     ttlMs: () => Number.POSITIVE_INFINITY,
   });
   const foreign = new Map<string, Promise<Buffer>>();
 
-  const dataKey = async (blob: string): Promise<Buffer> => {
-    const mine = await own.get().catch(() => undefined);
-    if (mine?.blob === blob) return mine.plain;
+  const dataKey = (blob: string): Promise<Buffer> => {
+    // Only a key already generated can have sealed the record: a read never waits for (nor
+    // spends its budget on) this environment's GenerateDataKey, only on one Decrypt.
+    if (mine?.blob === blob) return Promise.resolve(mine.plain);
     let key = foreign.get(blob);
     if (!key) {
       key = call('Decrypt', { CiphertextBlob: blob, EncryptionContext: CONTEXT, KeyId: keyId })
