@@ -13,6 +13,7 @@ describe('the configuration', () => {
       credentials: { kind: 'sandbox' },
       tokens: { kind: 'off', ttlSeconds: 7200 },
       users: { kind: 'off' },
+      openData: { kind: 'off' },
       wechatBaseUrl: new URL('https://api.weixin.qq.com'),
       wechatTimeoutMs: 3000,
       secretTtlMs: 300_000,
@@ -32,6 +33,19 @@ describe('the configuration', () => {
       table: 'weapp-users',
       dynamodb: { region: 'ap-east-1', endpoint: new URL('http://127.0.0.1:4566') },
     });
+  });
+
+  it('seals session_keys with OPEN_DATA_KEY_ID, and refuses to start without USERS_TABLE, naming both', () => {
+    const config = loadConfig({
+      OPEN_DATA_KEY_ID: 'alias/open-data',
+      USERS_TABLE: 'weapp-users',
+      AWS_REGION: 'ap-east-1',
+    });
+
+    expect(config.openData).toMatchObject({ kind: 'kms', keyId: 'alias/open-data' });
+    expect(() =>
+      loadConfig({ OPEN_DATA_KEY_ID: 'alias/open-data', AWS_REGION: 'ap-east-1' }),
+    ).toThrow(/OPEN_DATA_KEY_ID needs USERS_TABLE/);
   });
 
   it('signs sessions with the KMS key, publishing the retired ones, at the endpoint the SDK would use', () => {
