@@ -6,7 +6,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -158,6 +158,7 @@ export class OpenidStack extends Stack {
     const keys = new SessionKeys(this, 'SessionKeys', {
       names: config.keys,
       signingKey: config.signingKey,
+      signer: roleOf(fn),
     });
     for (const [name, value] of Object.entries({
       ...keys.environment,
@@ -165,8 +166,7 @@ export class OpenidStack extends Stack {
     })) {
       fn.addEnvironment(name, value);
     }
-    if (!fn.role) throw new Error('The login function has no role to grant the keys to.');
-    return { appIds: config.appIds, authorizerDependsOn: keys.grantTo(fn.role) };
+    return { appIds: config.appIds, authorizerDependsOn: keys.all };
   }
 
   /** The operator's existing secret, or a new one that holds no usable credentials. */
@@ -192,6 +192,12 @@ export class OpenidStack extends Stack {
     });
     return secret;
   }
+}
+
+/** The function's role, which the stack's key policies name. */
+function roleOf(fn: LoginFunction): IRole {
+  if (!fn.role) throw new Error('The login function has no role to grant the keys to.');
+  return fn.role;
 }
 
 function optional(name: string, value: string | number | undefined): Record<string, string> {
