@@ -19,7 +19,7 @@ export interface Reply {
 }
 
 /** What a route may need switched on; without it, the route does not exist (404). */
-export type Feature = 'tokens';
+export type Feature = 'tokens' | 'users' | 'openData';
 
 /** Every dependency a route may use, built once per execution environment (functions/wiring.ts). */
 export interface RouteDeps {

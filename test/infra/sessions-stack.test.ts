@@ -210,7 +210,7 @@ describe("the signing key's policy", () => {
 
   it("is not CDK's default policy: kms:* appears nowhere in the template", () => {
     // Prepare
-    const variants = [synth(), synth(ROTATION_STEPS.publish)];
+    const variants = [synth(), synth(ROTATION_STEPS.publish), synth({ openData: 'true' })];
 
     for (const { json } of variants) {
       // Act
