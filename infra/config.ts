@@ -33,6 +33,13 @@ export interface DeploymentConfig {
   readonly secretCacheTtlSeconds?: number;
   /** Session tokens (docs/operators.md, "Sessions"); undefined with `-c sessions=false`. */
   readonly sessions: SessionConfig | undefined;
+  /** The users table and what it serves (docs/operators.md, "Users"); off with `-c users=false`. */
+  readonly users: boolean;
+  /**
+   * Keep each login's session_key, sealed with a KMS key of its own, for `POST /open-data`
+   * (`-c openData=true`); needs users and sessions.
+   */
+  readonly openData: boolean;
 }
 
 /**
@@ -95,6 +102,8 @@ export function readConfig(node: Node): DeploymentConfig {
     wechatTimeoutMs: whole(node, 'wechatTimeoutMs', 1, WECHAT.maxTimeoutMs),
     secretCacheTtlSeconds: whole(node, 'secretCacheTtlSeconds', 0, 86_400),
     sessions: sessions(node),
+    users: flag(node, 'users', true),
+    openData: flag(node, 'openData'),
   };
   if (config.secretArn && config.secretName) {
     throw new ConfigError('Give either secretArn or secretName, not both.');
@@ -105,6 +114,16 @@ export function readConfig(node: Node): DeploymentConfig {
   if (!config.domainName && isGiven(node.tryGetContext('keepExecuteApiEndpoint'))) {
     throw new ConfigError(
       'Context keepExecuteApiEndpoint needs domainName: without a custom domain the execute-api endpoint is the only one and always stays on.',
+    );
+  }
+  if (config.openData && (!config.users || !config.sessions)) {
+    // The session_key is kept on the user record, and POST /open-data is behind the authorizer.
+    const off = [
+      ...(config.users ? [] : ['users=false']),
+      ...(config.sessions ? [] : ['sessions=false']),
+    ];
+    throw new ConfigError(
+      `Context openData=true needs users and sessions, which ${off.join(' and ')} ${off.length > 1 ? 'turn' : 'turns'} off: drop one or the other.`,
     );
   }
   return config;

@@ -42,6 +42,8 @@ export interface LoginAlarmsProps {
   readonly stage: IHttpStage;
   /** When given, every alarm notifies this address through an SNS topic. */
   readonly alarmEmail?: string;
+  /** Whether the users table exists, whose failures then have an alarm of their own. */
+  readonly users?: boolean;
 }
 
 /**
@@ -79,7 +81,18 @@ export class LoginAlarms extends Construct {
     );
     for (const outcome of OPERATOR_OUTCOMES) {
       const { id, description } = OPERATOR_ALARMS[outcome];
-      this.add(id, this.outcome(fn, outcome), 1, description);
+      this.add(id, loginOutcome(fn, outcome), 1, description);
+    }
+    if (props.users) {
+      // ≥ 1: the request itself may have succeeded (a login without its phone claims, a bound
+      // number not kept), so no other alarm sees it, and a throttled or denied table needs the
+      // operator whatever the count.
+      this.add(
+        'UserStoreFailures',
+        storeFailures(fn),
+        1,
+        'The users table could not be read or written (throttled, unreachable, or denied): logins went on without the phone claims, a bound number may not have been kept, and DELETE /me answered 503. The log line\'s "reason" says why.',
+      );
     }
 
     if (props.alarmEmail) {
@@ -103,16 +116,6 @@ export class LoginAlarms extends Construct {
     }
   }
 
-  private outcome(fn: IFunction, outcome: string): Metric {
-    return new Metric({
-      namespace: METRICS.namespace,
-      metricName: METRICS.logins,
-      dimensionsMap: { service: fn.functionName, outcome },
-      period: PERIOD,
-      statistic: 'Sum',
-    });
-  }
-
   private add(id: string, metric: Metric, threshold: number, description: string): void {
     this.alarms.push(
       metric.createAlarm(this, id, {
@@ -124,4 +127,26 @@ export class LoginAlarms extends Construct {
       }),
     );
   }
+}
+
+/** Logins with one outcome, summed over 5 minutes. */
+export function loginOutcome(fn: IFunction, outcome: string): Metric {
+  return new Metric({
+    namespace: METRICS.namespace,
+    metricName: METRICS.logins,
+    dimensionsMap: { service: fn.functionName, outcome },
+    period: PERIOD,
+    statistic: 'Sum',
+  });
+}
+
+/** Requests on which the users table failed, by service only, summed over 5 minutes. */
+export function storeFailures(fn: IFunction): Metric {
+  return new Metric({
+    namespace: METRICS.namespace,
+    metricName: METRICS.storeFailures,
+    dimensionsMap: { service: fn.functionName },
+    period: PERIOD,
+    statistic: 'Sum',
+  });
 }

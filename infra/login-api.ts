@@ -46,8 +46,8 @@ export interface LoginApiSessions {
   /** AppIDs whose tokens the token routes accept; empty = no token routes. */
   readonly appIds: readonly string[];
   /**
-   * What else must exist before the JWT authorizer is created: the grant that lets the
-   * function read the keys for the JWKS.
+   * What else must exist before the JWT authorizer is created: the session keys, whose
+   * policies let the function read them for the JWKS.
    */
   readonly authorizerDependsOn: readonly IDependable[];
 }
@@ -165,7 +165,7 @@ export class LoginApi extends Construct {
    * `{issuer}/.well-known/openid-configuration` and the JWKS when it *creates* the
    * authorizer, so the authorizer waits for everything that answers them: the public routes
    * with their Lambda permissions (one per route), the stage (and the custom domain's
-   * mapping), the function and its grant on the keys.
+   * mapping), the function and the keys whose policies let it read them.
    */
   private tokenRoutes(
     routes: readonly Route[],

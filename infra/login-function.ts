@@ -46,7 +46,7 @@ export class LoginFunction extends NodejsFunction {
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description:
-        'weapp-openid login function: write its own logs, read its WeChat secret, sign session tokens',
+        'weapp-openid login function: write its own logs, read its WeChat secret, sign session tokens, keep user records',
     });
     super(scope, id, {
       entry: LOGIN_FUNCTION_ENTRY,

@@ -6,7 +6,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -18,10 +18,13 @@ import type { DeploymentConfig, SessionConfig } from './config.ts';
 /** KMS's default cryptographic request quota for RSA keys, per account and region. */
 const KMS_RSA_QUOTA_PER_SECOND = 500;
 
+import { LoginDashboard } from './dashboard.ts';
 import { LoginAlarms } from './login-alarms.ts';
 import { LoginApi, type LoginApiSessions } from './login-api.ts';
 import { LoginFunction } from './login-function.ts';
+import { OpenDataKey } from './open-data-key.ts';
 import { SessionKeys } from './session-keys.ts';
+import { UsersTable } from './users-table.ts';
 
 /** Props of {@link OpenidStack}: the stack's own props plus the operator's choices. */
 export interface OpenidStackProps extends StackProps {
@@ -30,11 +33,15 @@ export interface OpenidStackProps extends StackProps {
 
 /**
  * `POST /openid` on an HTTP API, a Lambda that exchanges the wx.login() code with WeChat,
- * the Secrets Manager secret holding the AppSecret, and the logs and alarms to run it; with
- * sessions (the default), the KMS keys that sign session tokens and the routes that publish
- * and check them.
+ * the Secrets Manager secret holding the AppSecret, and the logs, alarms and dashboard to run
+ * it; with sessions (the default), the KMS keys that sign session tokens and the routes that
+ * publish and check them; with users (the default), the table of user records; with open
+ * data, the KMS key that seals the kept session_keys.
  */
 export class OpenidStack extends Stack {
+  /** What is on in this deployment; the API routes what these features serve. */
+  readonly features: ReadonlySet<Feature>;
+
   constructor(scope: Construct, id: string, props: OpenidStackProps) {
     super(scope, id, props);
     const { config } = props;
@@ -80,10 +87,15 @@ export class OpenidStack extends Stack {
       );
     }
 
-    const features = new Set<Feature>(sessions ? ['tokens'] : []);
+    if (config.users) this.users(fn, config.openData);
+    this.features = new Set<Feature>([
+      ...(sessions ? (['tokens'] as const) : []),
+      ...(config.users ? (['users'] as const) : []),
+      ...(config.openData ? (['openData'] as const) : []),
+    ]);
     const api = new LoginApi(this, 'Http', {
       fn,
-      routes: servedRoutes(features),
+      routes: servedRoutes(this.features),
       throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
       logRetention: config.logRetentionDays,
       logRemovalPolicy,
@@ -98,7 +110,17 @@ export class OpenidStack extends Stack {
       sessions,
     });
     if (sessions) fn.addEnvironment(ENV.sessionIssuer, api.issuer);
-    new LoginAlarms(this, 'Alarms', { fn, stage: api.stage, alarmEmail: config.alarmEmail });
+    new LoginAlarms(this, 'Alarms', {
+      fn,
+      stage: api.stage,
+      alarmEmail: config.alarmEmail,
+      users: config.users,
+    });
+    const { dashboard } = new LoginDashboard(this, 'Dashboard', {
+      fn,
+      phone: Boolean(sessions),
+      users: config.users,
+    });
 
     new CfnOutput(this, 'EndpointUrl', {
       description: 'POST {"code": "<wx.login() code>"} here',
@@ -136,6 +158,10 @@ export class OpenidStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: fn.functionName });
     new CfnOutput(this, 'FunctionLogGroupName', { value: logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroupName', { value: api.accessLogs.logGroupName });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard of logins, phone binds, latency and failures',
+      value: dashboard.dashboardName,
+    });
     if (sessions) {
       new CfnOutput(this, 'Issuer', {
         description:
@@ -158,6 +184,7 @@ export class OpenidStack extends Stack {
     const keys = new SessionKeys(this, 'SessionKeys', {
       names: config.keys,
       signingKey: config.signingKey,
+      signer: roleOf(fn),
     });
     for (const [name, value] of Object.entries({
       ...keys.environment,
@@ -165,8 +192,22 @@ export class OpenidStack extends Stack {
     })) {
       fn.addEnvironment(name, value);
     }
-    if (!fn.role) throw new Error('The login function has no role to grant the keys to.');
-    return { appIds: config.appIds, authorizerDependsOn: keys.grantTo(fn.role) };
+    return { appIds: config.appIds, authorizerDependsOn: keys.all };
+  }
+
+  /**
+   * The users table, the function's grant on it and its variable; with open data, the key
+   * that seals the kept session_keys, likewise.
+   */
+  private users(fn: LoginFunction, openData: boolean): void {
+    const users = new UsersTable(this, 'Users');
+    users.grantTo(fn);
+    const environment = { ...users.environment };
+    if (openData) {
+      const key = new OpenDataKey(this, 'OpenData', { user: roleOf(fn) });
+      Object.assign(environment, key.environment);
+    }
+    for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
   }
 
   /** The operator's existing secret, or a new one that holds no usable credentials. */
@@ -192,6 +233,12 @@ export class OpenidStack extends Stack {
     });
     return secret;
   }
+}
+
+/** The function's role, which the stack's key policies name. */
+function roleOf(fn: LoginFunction): IRole {
+  if (!fn.role) throw new Error('The login function has no role to grant the keys to.');
+  return fn.role;
 }
 
 function optional(name: string, value: string | number | undefined): Record<string, string> {

@@ -27,15 +27,30 @@ export interface WeappSessionAuthorizerProps {
   readonly appIds: readonly string[];
 }
 
+/** Route options that put a route behind the authorizer and require a verified phone number. */
+export interface PhoneRouteOptions {
+  readonly authorizer: IHttpRouteAuthorizer;
+  readonly authorizationScopes: string[];
+}
+
 /**
  * Protects routes of any HTTP API with weapp-openid's session tokens, verified by API
  * Gateway's own JWT authorizer: no authorizer code runs, and the route's Lambda finds the
  * verified claims in `requestContext.authorizer.jwt.claims` (`sub` is the openid, `aud` the
- * AppID). Give it as `authorizer` to `addRoutes`; one instance serves one API.
+ * AppID, `phone_number` once the user has bound one). Give it as `authorizer` to
+ * `addRoutes`; one instance serves one API. For a route that only users with a verified
+ * phone number may call, spread {@link requirePhone} into `addRoutes` instead.
  */
 export class WeappSessionAuthorizer implements IHttpRouteAuthorizer {
   /** Where API Gateway looks for the token: `Authorization: Bearer <token>`. */
   static readonly IDENTITY_SOURCE = '$request.header.Authorization';
+
+  /**
+   * The scope a token carries (`"scope": "phone"`) once its user's phone number is verified.
+   * API Gateway admits a route that lists it in `authorizationScopes` only with such a token,
+   * and refuses any other, valid or not, before the route's integration runs.
+   */
+  static readonly PHONE_SCOPE = 'phone';
 
   readonly authorizationType = 'JWT';
   private readonly id: string;
@@ -51,6 +66,16 @@ export class WeappSessionAuthorizer implements IHttpRouteAuthorizer {
       jwtAudience: [...props.appIds],
       identitySource: [WeappSessionAuthorizer.IDENTITY_SOURCE],
     });
+  }
+
+  /**
+   * `addRoutes` options for a route that only users with a verified phone number may call:
+   * this authorizer, and the `phone` scope, which API Gateway checks against the token's
+   * `scope` claim. `api.addRoutes({ path, methods, integration, ...sessions.requirePhone() })`
+   * is the same as giving `authorizer` and `authorizationScopes: [PHONE_SCOPE]` by hand.
+   */
+  requirePhone(): PhoneRouteOptions {
+    return { authorizer: this, authorizationScopes: [WeappSessionAuthorizer.PHONE_SCOPE] };
   }
 
   bind(options: HttpRouteAuthorizerBindOptions): HttpRouteAuthorizerConfig {

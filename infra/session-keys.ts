@@ -1,14 +1,21 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
-import { Construct, type IDependable } from 'constructs';
+import { Construct } from 'constructs';
 import { ENV } from '../functions/commons/names.ts';
+import { keyPolicy } from './key-policy.ts';
 
-/** Which keys exist and which one signs (`SessionConfig`). */
+/** Which keys exist, which one signs (`SessionConfig`), and who signs with it. */
 export interface SessionKeysProps {
   readonly names: readonly string[];
   readonly signingKey: string;
+  /** The login function's role: the only principal that may use the keys. */
+  readonly signer: IRole;
 }
+
+/** What the signer may do with the signing key; with a key that only publishes, the second. */
+const SIGNING_ACTIONS = ['kms:GetPublicKey', 'kms:Sign'];
+const PUBLISHING_ACTIONS = ['kms:GetPublicKey'];
 
 /**
  * The session signing keys: one asymmetric KMS key (RSA 2048, sign and verify) per name, each
@@ -18,6 +25,12 @@ export interface SessionKeysProps {
  *
  * No automatic rotation (cdk-nag's AwsSolutions-KMS5): KMS rotates only symmetric keys, and
  * the rule skips asymmetric ones. Rotation is the documented sequence of deploys instead.
+ *
+ * Each key's policy (infra/key-policy.ts) leaves the account its administration and lets
+ * only the signer use it: `kms:Sign` and `kms:GetPublicKey` on the signing key, and
+ * `kms:GetPublicKey` alone on a key that is only published. Whoever can sign can mint tokens
+ * that every route behind the authorizer accepts, so no IAM policy of the account, however
+ * broad, can grant `kms:Sign` on these keys.
  */
 export class SessionKeys extends Construct {
   /** The key that signs new tokens. */
@@ -37,6 +50,10 @@ export class SessionKeys extends Construct {
             keyUsage: KeyUsage.SIGN_VERIFY,
             alias: `alias/${stackName}/session-${name}`,
             description: `weapp-openid: signs session tokens (key "${name}")`,
+            policy: keyPolicy(
+              props.signer,
+              name === props.signingKey ? SIGNING_ACTIONS : PUBLISHING_ACTIONS,
+            ),
             // Destroyed, not retained: a signing key protects no stored data, only tokens that
             // expire within SESSION_TTL_SECONDS (7 days at most), so a retired key is worth
             // nothing once they have, and a retained one would linger and be billed after
@@ -65,28 +82,10 @@ export class SessionKeys extends Construct {
   }
 
   /**
-   * Lets the role sign with the signing key and read the public key of every key, nothing
-   * more: a published key never signs, so it gets GetPublicKey only. Returns what an
-   * authorizer must wait for, since API Gateway reads the JWKS when it creates one.
+   * Every key, for what must wait until the function may read them: API Gateway reads the
+   * JWKS when it creates an authorizer, and the function's permission is in the keys' policies.
    */
-  grantTo(role: IRole): IDependable[] {
-    const statements = [
-      new PolicyStatement({
-        actions: ['kms:GetPublicKey', 'kms:Sign'],
-        resources: [this.signing.keyArn],
-      }),
-    ];
-    if (this.published.length > 0) {
-      statements.push(
-        new PolicyStatement({
-          actions: ['kms:GetPublicKey'],
-          resources: this.published.map((key) => key.keyArn),
-        }),
-      );
-    }
-    return statements.flatMap((statement) => {
-      const { policyDependable } = role.addToPrincipalPolicy(statement);
-      return policyDependable ? [policyDependable] : [];
-    });
+  get all(): readonly Key[] {
+    return [this.signing, ...this.published];
   }
 }

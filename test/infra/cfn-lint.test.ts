@@ -27,6 +27,8 @@ const VARIANTS: Record<string, Record<string, string>> = {
   'sessions-with-app-ids': APP_IDS_CONTEXT,
   'sessions-with-custom-domain-and-app-ids': { ...DOMAIN_CONTEXT, ...APP_IDS_CONTEXT },
   'sessions-off': { sessions: 'false' },
+  'users-off': { users: 'false' },
+  'open-data-with-app-ids': { openData: 'true', ...APP_IDS_CONTEXT },
   'rotation-publishing-the-next-key': ROTATION_STEPS.publish,
 };
 

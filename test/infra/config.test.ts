@@ -15,7 +15,7 @@ const appIdList = (n: number) =>
   Array.from({ length: n }, (_, i) => `wx${i.toString(16).padStart(16, '0')}`);
 
 describe('readConfig', () => {
-  it('defaults to a created secret, 30-day retained logs, 50/100 throttling and sessions signed by one key', () => {
+  it('defaults to a created secret, 30-day retained logs, 50/100 throttling, sessions signed by one key, users on and open data off', () => {
     // Prepare / Act
     const config = configOf({});
 
@@ -35,6 +35,8 @@ describe('readConfig', () => {
       wechatTimeoutMs: undefined,
       secretCacheTtlSeconds: undefined,
       sessions: { keys: ['default'], signingKey: 'default', ttlSeconds: undefined, appIds: [] },
+      users: true,
+      openData: false,
     });
   });
 
@@ -90,6 +92,20 @@ describe('readConfig', () => {
     [{ sessionSigningKey: 'next' }, /sessionSigningKey must be one of sessionKeys \(default\)/],
     [{ sessions: 'false', appIds: 'wx0123456789abcdef' }, /appIds needs sessions/],
     [{ sessions: false, sessionTtlSeconds: 3600 }, /sessionTtlSeconds needs sessions/],
+    [{ users: 'no' }, /users must be true or false/],
+    [{ openData: 'on' }, /openData must be true or false/],
+    [
+      { openData: 'true', users: 'false' },
+      /openData=true needs users and sessions, which users=false turns off/,
+    ],
+    [
+      { openData: true, sessions: false },
+      /openData=true needs users and sessions, which sessions=false turns off/,
+    ],
+    [
+      { openData: 'true', users: 'false', sessions: 'false' },
+      /openData=true needs users and sessions, which users=false and sessions=false turn off/,
+    ],
   ])('rejects %j naming the key', (context, message) => {
     // Prepare / Act
     const read = () => configOf(context);
@@ -119,6 +135,16 @@ describe('readConfig', () => {
     // Assess
     expect(fromCli.sessions).toBeUndefined();
     expect(fromJson.sessions).toBeUndefined();
+  });
+
+  it('turns users off with users=false, and open data on with openData=true, from -c or cdk.json', () => {
+    // Prepare / Act
+    const usersOff = [configOf({ users: 'false' }), configOf({ users: false })];
+    const openData = [configOf({ openData: 'true' }), configOf({ openData: true })];
+
+    // Assess
+    for (const config of usersOff) expect(config).toMatchObject({ users: false, openData: false });
+    for (const config of openData) expect(config).toMatchObject({ users: true, openData: true });
   });
 
   it('reads the AppIDs as a comma-separated -c value or a cdk.json list', () => {

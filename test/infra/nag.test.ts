@@ -27,6 +27,8 @@ describe('cdk-nag on synth', () => {
     ['GET /me behind the JWT authorizer', APP_IDS_CONTEXT],
     ['GET /me on a custom domain', { ...DOMAIN_CONTEXT, ...APP_IDS_CONTEXT }],
     ['sessions off', { sessions: 'false' }],
+    ['users off', { users: 'false' }],
+    ['open data on, behind the JWT authorizer', { openData: 'true', ...APP_IDS_CONTEXT }],
     ['a rotation publishing a second key', ROTATION_STEPS.publish],
   ])('passes the AwsSolutions and Serverless packs with %s', (_name, context) => {
     // Prepare

@@ -74,9 +74,9 @@ describe('the login function', () => {
     });
   });
 
-  it('gets the secret ARN and source maps in its environment, and nothing else, with sessions off', () => {
+  it('gets the secret ARN and source maps in its environment, and nothing else, with sessions and users off', () => {
     // Prepare
-    const { template, json } = synth({ sessions: 'false' });
+    const { template, json } = synth({ sessions: 'false', users: 'false' });
     const secretId = onlyLogicalId(json, 'AWS::SecretsManager::Secret');
 
     // Act / Assess
@@ -472,7 +472,7 @@ describe('the custom domain', () => {
 });
 
 describe('the alarms', () => {
-  it('watch function errors and throttles, API 5xx, misconfigured and secret_unavailable', () => {
+  it('watch function errors and throttles, API 5xx, misconfigured, secret_unavailable, session_unavailable and the users table', () => {
     // Prepare
     const { template, json } = synth();
     const functionId = onlyLogicalId(json, 'AWS::Lambda::Function');
@@ -509,15 +509,17 @@ describe('the alarms', () => {
       service,
       { Name: 'outcome', Value: 'session_unavailable' },
     ]);
+    const storeFailures = alarmOn(json, 'WeappOpenid', 'UserStoreFailures', [service]);
 
     // Assess
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     expect(errors).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(throttles).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(api5xx).toMatchObject({ ...every5Minutes, Threshold: 5 });
     expect(misconfigured).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(secretUnavailable).toMatchObject({ ...every5Minutes, Threshold: 1 });
     expect(sessionUnavailable).toMatchObject({ ...every5Minutes, Threshold: 1 });
+    expect(storeFailures).toMatchObject({ ...every5Minutes, Threshold: 1 });
   });
 
   it('notify nobody by default', () => {
@@ -554,7 +556,7 @@ describe('the alarms', () => {
       },
     });
     const alarms = Object.values(resourcesOf(json, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     }

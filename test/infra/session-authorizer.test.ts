@@ -1,5 +1,5 @@
 import { App, Fn, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnAuthorizer, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,67 @@ describe('WeappSessionAuthorizer', () => {
         AuthorizationType: 'JWT',
       });
     }
+  });
+
+  it('requires the phone scope on a route given requirePhone(), and on no other route of the same authorizer', () => {
+    // Prepare
+    const { stack, api, integration } = operatorApi();
+    const sessions = new WeappSessionAuthorizer('WeappSession', {
+      issuer: 'https://login.example.com',
+      appIds: APP_IDS,
+    });
+
+    // Act
+    api.addRoutes({
+      path: '/orders',
+      methods: [HttpMethod.GET],
+      integration,
+      authorizer: sessions,
+    });
+    api.addRoutes({
+      path: '/checkout',
+      methods: [HttpMethod.POST],
+      integration,
+      ...sessions.requirePhone(),
+    });
+    const template = Template.fromStack(stack);
+
+    // Assess: API Gateway checks the route's scopes against the token's `scope` claim.
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /checkout',
+      AuthorizationType: 'JWT',
+      AuthorizationScopes: ['phone'],
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /orders',
+      AuthorizationType: 'JWT',
+      AuthorizationScopes: Match.absent(),
+    });
+  });
+
+  it('names the phone scope for routes that give their authorizationScopes by hand', () => {
+    // Prepare
+    const { stack, api, integration } = operatorApi();
+    const authorizer = new WeappSessionAuthorizer('WeappSession', {
+      issuer: 'https://login.example.com',
+      appIds: APP_IDS,
+    });
+
+    // Act
+    api.addRoutes({
+      path: '/checkout',
+      methods: [HttpMethod.POST],
+      integration,
+      authorizer,
+      authorizationScopes: [WeappSessionAuthorizer.PHONE_SCOPE],
+    });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /checkout',
+      AuthorizationScopes: ['phone'],
+    });
   });
 
   it('gives its CloudFormation resource once a route uses it, for DependsOn', () => {

@@ -3,8 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
 import {
   APP_IDS_CONTEXT,
+  allows,
   type CfnResource,
   DOMAIN_CONTEXT,
+  isAccountRoot,
+  keyPolicyOf,
   onlyLogicalId,
   ROTATION_STEPS,
   resourcesOf,
@@ -54,11 +57,13 @@ function kmsStatements(json: Json): Statement[] {
     .filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
 }
 
-/** The logical id of the IAM policy that grants kms:Sign. */
-function signingPolicyId(json: Json): string | undefined {
-  return Object.entries(resourcesOf(json, 'AWS::IAM::Policy')).find(([, p]) =>
-    JSON.stringify(p.Properties?.PolicyDocument).includes('"kms:Sign"'),
-  )?.[0];
+/** What the login function's role may do with the key of this name, by the key's policy. */
+function useOf(json: Json, name: string): unknown {
+  const role = { AWS: { 'Fn::GetAtt': [onlyLogicalId(json, 'AWS::IAM::Role'), 'Arn'] } };
+  const statements = keyPolicyOf(json, keyId(json, name)).filter(
+    (s) => JSON.stringify(s.Principal) === JSON.stringify(role),
+  );
+  return statements.map((s) => (Array.isArray(s.Action) ? [...s.Action].sort() : s.Action));
 }
 
 /** The route with this route key, as [logical id, resource]. */
@@ -170,22 +175,50 @@ describe("the function's session settings", () => {
   });
 });
 
-describe("the function's grant on the key", () => {
-  it('is kms:Sign and kms:GetPublicKey on the signing key, and nothing else of KMS', () => {
+describe("the signing key's policy", () => {
+  it("lets the function's role sign and read the public key, in the key policy itself and in no IAM policy", () => {
     // Prepare
     const { json } = synth();
 
     // Act
-    const statements = kmsStatements(json);
+    const policy = keyPolicyOf(json, keyId(json, 'default'));
+
+    // Assess: without the account's kms:*, an IAM policy could not grant the key's use anyway.
+    expect(policy).toHaveLength(2);
+    expect(useOf(json, 'default')).toEqual([['kms:GetPublicKey', 'kms:Sign']]);
+    expect(kmsStatements(json)).toEqual([]);
+  });
+
+  it('leaves the account root its administration but neither kms:Sign, nor kms:*, nor a grant to create', () => {
+    // Prepare
+    const { json } = synth();
+
+    // Act
+    const rootStatements = keyPolicyOf(json, keyId(json, 'default')).filter(isAccountRoot);
+    const rootActions = rootStatements.flatMap((s) => [s.Action].flat());
 
     // Assess
-    expect(statements).toEqual([
-      {
-        Action: ['kms:GetPublicKey', 'kms:Sign'],
-        Effect: 'Allow',
-        Resource: arnOf(keyId(json, 'default')),
-      },
-    ]);
+    expect(rootStatements).toHaveLength(1);
+    expect(rootActions).not.toContain('kms:*');
+    for (const action of ['kms:Sign', 'kms:CreateGrant', 'kms:Verify']) {
+      expect(allows(rootActions, action), action).toBe(false);
+    }
+    for (const action of ['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:EnableKey']) {
+      expect(allows(rootActions, action), action).toBe(true);
+    }
+  });
+
+  it("is not CDK's default policy: kms:* appears nowhere in the template", () => {
+    // Prepare
+    const variants = [synth(), synth(ROTATION_STEPS.publish), synth({ openData: 'true' })];
+
+    for (const { json } of variants) {
+      // Act
+      const text = JSON.stringify(json);
+
+      // Assess
+      expect(text).not.toContain('"kms:*"');
+    }
   });
 });
 
@@ -294,7 +327,7 @@ describe('the session routes', () => {
 });
 
 describe("the authorizer's creation order", () => {
-  it('waits for both well-known routes and their permissions, the stage, the function and its key grant', () => {
+  it('waits for both well-known routes and their permissions, the stage, the function and the key whose policy lets it read the JWKS', () => {
     // Prepare
     const { json } = synth(APP_IDS_CONTEXT);
     const [discoveryRoute] = route(json, 'GET /.well-known/openid-configuration');
@@ -306,7 +339,7 @@ describe("the authorizer's creation order", () => {
       permissionFor(json, '/.well-known/jwks.json'),
       onlyLogicalId(json, 'AWS::ApiGatewayV2::Stage'),
       onlyLogicalId(json, 'AWS::Lambda::Function'),
-      signingPolicyId(json),
+      keyId(json, 'default'),
     ];
 
     // Act
@@ -425,13 +458,9 @@ describe('a session key rotation', () => {
     // Assess: env
     expect(variables.SESSION_KEY_ID).toEqual(signerArn);
     expect(published).toEqual(otherArns[0]);
-    // Assess: grants, Sign only on the signer, GetPublicKey on every published key.
-    expect(kmsStatements(json)).toEqual([
-      { Action: ['kms:GetPublicKey', 'kms:Sign'], Effect: 'Allow', Resource: signerArn },
-      ...(otherArns.length > 0
-        ? [{ Action: 'kms:GetPublicKey', Effect: 'Allow', Resource: otherArns[0] }]
-        : []),
-    ]);
+    // Assess: the key policies, Sign only on the signer, GetPublicKey on every published key.
+    expect(useOf(json, signer)).toEqual([['kms:GetPublicKey', 'kms:Sign']]);
+    for (const name of others) expect(useOf(json, name)).toEqual(['kms:GetPublicKey']);
   });
 
   it('publishes several other keys comma-separated, each with GetPublicKey only', () => {
@@ -445,9 +474,8 @@ describe('a session key rotation', () => {
     // Assess
     expect(variables.SESSION_KEY_ID).toEqual(b);
     expect(variables.SESSION_PUBLISHED_KEY_IDS).toEqual({ 'Fn::Join': ['', [a, ',', c]] });
-    expect(kmsStatements(json)).toEqual([
-      { Action: ['kms:GetPublicKey', 'kms:Sign'], Effect: 'Allow', Resource: b },
-      { Action: 'kms:GetPublicKey', Effect: 'Allow', Resource: [a, c] },
-    ]);
+    expect(useOf(json, 'b')).toEqual([['kms:GetPublicKey', 'kms:Sign']]);
+    expect(useOf(json, 'a')).toEqual(['kms:GetPublicKey']);
+    expect(useOf(json, 'c')).toEqual(['kms:GetPublicKey']);
   });
 });

@@ -91,3 +91,36 @@ export const ROTATION_STEPS = {
   /** Step 4: `default` is gone. */
   retire: { sessionKeys: 'next' },
 } as const satisfies Record<string, Record<string, string>>;
+
+/** One statement of a KMS key policy, as synthesized. */
+export interface KeyPolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: string;
+  readonly Principal: unknown;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** The statements of the key policy of the KMS key with this logical id. */
+export function keyPolicyOf(
+  json: Record<string, unknown>,
+  logicalId: string | undefined,
+): KeyPolicyStatement[] {
+  const policy = resourcesOf(json, 'AWS::KMS::Key')[logicalId ?? '']?.Properties?.KeyPolicy;
+  if (!policy) throw new Error(`no KMS key ${logicalId} with a key policy`);
+  return (policy as { Statement: KeyPolicyStatement[] }).Statement;
+}
+
+/** Whether a statement's principal is the account root (`arn:…:iam::{account}:root`). */
+export function isAccountRoot(statement: KeyPolicyStatement): boolean {
+  return JSON.stringify(statement.Principal).includes('":root"');
+}
+
+/** Whether any of these IAM actions, wildcards included, allows `action` (case-insensitive, as IAM). */
+export function allows(actions: string | readonly string[], action: string): boolean {
+  return [actions].flat().some((pattern) => {
+    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+    return new RegExp(`^${escaped}$`, 'i').test(action);
+  });
+}
