@@ -3,23 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../functions/adapters/log.ts';
+import { createMemorySealer } from '../../functions/adapters/session-key-sealer.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { Problem } from '../../functions/domain/problem.ts';
 import type { UserStore } from '../../functions/domain/users.ts';
 import { CATALOGUE } from '../../functions/handler/catalogue.ts';
 import { createLocalAuthorizer } from '../../functions/local/authorizer.ts';
 import { createMemoryKeys } from '../../functions/local/memory-keys.ts';
+import { createMemoryUsers } from '../../functions/local/memory-users.ts';
 import { createRequestListener, type LocalRoutes } from '../../functions/local/request-listener.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { createApiHandler, credentialSource } from '../../functions/wiring.ts';
 import {
   errcode,
   type FakeWechat,
+  ok,
   PHONE_PATH,
   type Reply,
   startFakeWechat,
 } from '../../harness/fake-wechat.ts';
-import { APP_ID, APP_SECRET, OTHER_APP_ID, referer } from '../../harness/fixtures.ts';
+import { APP_ID, APP_SECRET, OPENID, OTHER_APP_ID, referer } from '../../harness/fixtures.ts';
 import {
   openapi,
   pointer,
@@ -29,12 +32,15 @@ import {
   schemaErrors,
 } from './openapi-document.ts';
 
+const { createCipheriv } = process.getBuiltinModule('node:crypto');
+
 const silent = createLogger({}, () => {});
 
 /**
  * Where each case is sent: the sandbox (sessions on), real credentials with sessions off, or
- * `scripted`: real credentials, sessions on with an in-memory key, a WeChat stand-in the case
- * scripts, and a users table that always fails, for the failures no sandbox code causes.
+ * `scripted`: real credentials, sessions and open data on with in-memory keys, a WeChat
+ * stand-in the case scripts, and users in memory that a case may make fail, for the answers
+ * no sandbox code causes.
  */
 type Server = 'sandbox' | 'off' | 'scripted';
 
@@ -51,6 +57,8 @@ interface Case {
   readonly token?: TokenName;
   /** What the scripted WeChat answers, in turn. */
   readonly wechat?: readonly Reply[];
+  /** The scripted server's users table fails (throttled, unreachable, denied) for this case. */
+  readonly storeFails?: true;
   /** Fields the answer's body must hold (optional ones the case is about). */
   readonly has?: readonly string[];
   /** Answers no operation owns are documented as a component response. */
@@ -65,6 +73,7 @@ interface Case {
 const REQUEST_SCHEMAS: Readonly<Record<string, string>> = {
   '/openid': 'LoginRequest',
   '/phone': 'PhoneRequest',
+  '/open-data': 'OpenDataRequest',
 };
 
 const login = (body: string | Buffer, status: number, code?: string, extra: Partial<Case> = {}) =>
@@ -88,13 +97,46 @@ const phone = (
 const deleteMe = (status: number, problem?: string, extra: Partial<Case> = {}) =>
   ({ method: 'DELETE', path: '/me', status, ...(problem && { code: problem }), ...extra }) as Case;
 
+const openData = (
+  body: string | Buffer,
+  status: number,
+  problem?: string,
+  extra: Partial<Case> = {},
+) =>
+  ({
+    method: 'POST',
+    path: '/open-data',
+    body,
+    status,
+    server: 'scripted',
+    token: 'scripted',
+    ...(problem && { code: problem }),
+    ...extra,
+  }) as Case;
+
+/**
+ * The session_key the scripted WeChat hands out at the scripted token's login (that of
+ * WeChat's published test vector), and WeRun data encrypted under a session_key (AES-128-CBC,
+ * PKCS#7), as wx.getWeRunData hands it to the page.
+ */
+const OPEN_DATA_SESSION_KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
+const IV = Buffer.from('r7BXXKkLb8qrSNn05n0qiA==', 'base64');
+const weRunData = (appid: string, sessionKey = OPEN_DATA_SESSION_KEY) => {
+  const plain = JSON.stringify({
+    stepInfoList: [{ timestamp: 1445866601, step: 100 }],
+    watermark: { timestamp: 1477314187, appid },
+  });
+  const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), IV);
+  const encryptedData = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return JSON.stringify({
+    encryptedData: encryptedData.toString('base64'),
+    iv: IV.toString('base64'),
+  });
+};
+
 /** The phone code the set-up binds with: used once, so any later use is refused. */
 const SETUP_PHONE_CODE = 'doc-phone-setup';
-/** The scripted WeChat's access token answer, and a phone number answer for an AppID. */
-const ACCESS_TOKEN: Reply = {
-  kind: 'json',
-  body: { access_token: 'doc-access-token', expires_in: 7200 },
-};
+/** The scripted WeChat's phone number answer for an AppID. */
 const phoneInfo = (appid: string): Reply => ({
   kind: 'json',
   body: {
@@ -109,7 +151,10 @@ const phoneInfo = (appid: string): Reply => ({
   },
 });
 
-/** A users table that cannot be reached: logins and binds go on without it, erasures fail. */
+/**
+ * A users table that cannot be reached: logins and binds go on without it, erasures and
+ * open data reads fail.
+ */
 const UNREACHABLE_USERS: UserStore = {
   recordLogin: () => Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
   bindPhone: () => Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
@@ -117,6 +162,20 @@ const UNREACHABLE_USERS: UserStore = {
   sealedSessionKey: () =>
     Promise.reject(new Problem('store_unavailable', { reason: 'unreachable' })),
 };
+
+/** The scripted server's users: in memory, or the unreachable table while `fails` is set. */
+const scriptedStore = ((): UserStore & { fails: boolean } => {
+  const memory = createMemoryUsers();
+  const current = () => (store.fails ? UNREACHABLE_USERS : memory);
+  const store: UserStore & { fails: boolean } = {
+    fails: false,
+    recordLogin: (...args) => current().recordLogin(...args),
+    bindPhone: (...args) => current().bindPhone(...args),
+    erase: (...args) => current().erase(...args),
+    sealedSessionKey: (...args) => current().sealedSessionKey(...args),
+  };
+  return store;
+})();
 
 const CASES: Readonly<Record<string, Case>> = {
   'a login with a token': login(code('doc-plain-1'), 200, undefined, { request: 'valid' }),
@@ -305,6 +364,7 @@ const CASES: Readonly<Record<string, Case>> = {
     token: 'scripted',
     wechat: [phoneInfo(APP_ID)],
     has: ['phoneNumber', 'token'],
+    storeFails: true,
   }),
   'GET /phone': {
     method: 'GET',
@@ -320,7 +380,82 @@ const CASES: Readonly<Record<string, Case>> = {
   'DELETE /me when the users table fails': deleteMe(503, 'store_unavailable', {
     server: 'scripted',
     token: 'scripted',
+    storeFails: true,
   }),
+  'POST /open-data': openData(weRunData(APP_ID), 200, undefined, {
+    request: 'valid',
+    has: ['data.stepInfoList', 'data.watermark.appid'],
+  }),
+  'POST /open-data with data of another session_key': openData(
+    weRunData(APP_ID, 'AAAAAAAAAAAAAAAAAAAAAA=='),
+    409,
+    'session_key_stale',
+    { request: 'valid' },
+  ),
+  'POST /open-data in the sandbox, with data only WeChat can encrypt': openData(
+    weRunData(APP_ID),
+    409,
+    'session_key_stale',
+    { server: 'sandbox', token: 'plain', request: 'valid' },
+  ),
+  'POST /open-data with a watermark of another AppID': openData(
+    weRunData(OTHER_APP_ID),
+    400,
+    'open_data_mismatch',
+    { request: 'valid' },
+  ),
+  'POST /open-data with encryptedData that is not base64': openData(
+    JSON.stringify({ encryptedData: 'not base64!', iv: IV.toString('base64') }),
+    400,
+    'invalid_request',
+    { request: 'invalid' },
+  ),
+  'POST /open-data with an iv of 8 bytes': openData(
+    JSON.stringify({ encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==', iv: 'AAAAAAAAAAA=' }),
+    400,
+    'invalid_request',
+    { request: 'invalid' },
+  ),
+  'POST /open-data with no iv': openData(
+    JSON.stringify({ encryptedData: 'AAAAAAAAAAAAAAAAAAAAAA==' }),
+    400,
+    'invalid_request',
+    { request: 'invalid' },
+  ),
+  'POST /open-data with a body that is not JSON': openData(
+    'encryptedData=abc',
+    400,
+    'invalid_request',
+  ),
+  'POST /open-data with a body over 16 KiB': openData(
+    JSON.stringify({ encryptedData: 'A'.repeat(17 * 1024), iv: IV.toString('base64') }),
+    413,
+    'payload_too_large',
+  ),
+  'POST /open-data without a token': openData(weRunData(APP_ID), 401, 'unauthorized', {
+    token: undefined,
+  }),
+  'POST /open-data with a forged token': openData(weRunData(APP_ID), 401, 'unauthorized', {
+    server: 'sandbox',
+    token: 'forged',
+  }),
+  'POST /open-data with open data off': openData(weRunData(APP_ID), 404, 'not_found', {
+    server: 'off',
+    token: undefined,
+  }),
+  'POST /open-data when the users table fails': openData(
+    weRunData(APP_ID),
+    503,
+    'store_unavailable',
+    { storeFails: true },
+  ),
+  'GET /open-data': {
+    method: 'GET',
+    path: '/open-data',
+    component: 'MethodNotAllowed',
+    status: 405,
+    code: 'method_not_allowed',
+  },
 };
 
 /** Documented answers the local server cannot give: they need KMS, or a failure no input causes. */
@@ -330,6 +465,7 @@ const ONLY_IN_THE_CLOUD = new Set([
   'GET /.well-known/jwks.json 503',
   'GET /me 500',
   'DELETE /me 500',
+  'POST /open-data 500',
 ]);
 
 describe('docs/openapi.yaml against the local server', () => {
@@ -357,7 +493,7 @@ describe('docs/openapi.yaml against the local server', () => {
       '127.0.0.1',
     );
     scriptedWechat = await startFakeWechat();
-    servers.scripted = await startScriptedServer(scriptedWechat);
+    servers.scripted = await startScriptedServer(scriptedWechat, scriptedStore);
     tokens.plain = await tokenFor('doc-token-1');
     tokens.unionid = await tokenFor('sandbox-unionid-doc-token');
     tokens.binder = await tokenFor('sandbox-user-docbinder-1');
@@ -367,6 +503,8 @@ describe('docs/openapi.yaml against the local server', () => {
       await tokenFor('sandbox-user-docphone-1'),
       SETUP_PHONE_CODE,
     );
+    // The scripted user's login keeps a session_key the open data cases encrypt with.
+    scriptedWechat.script(ok(OPENID, { session_key: OPEN_DATA_SESSION_KEY }));
     tokens.scripted = await tokenFor('doc-scripted-1', servers.scripted.url);
     // The scripted server's access token (the fake's default), fetched once and kept, as in the cloud.
     await bound(servers.scripted.url, tokens.scripted, 'doc-scripted-setup');
@@ -415,6 +553,7 @@ describe('docs/openapi.yaml against the local server', () => {
     if (testCase.server === 'scripted') {
       scriptedWechat.reset();
       scriptedWechat.forPath(PHONE_PATH, testCase.wechat ?? []);
+      scriptedStore.fails = testCase.storeFails === true;
     }
 
     // Act
@@ -556,11 +695,13 @@ describe('docs/openapi.yaml', () => {
 
 /**
  * The function's handler behind the local server's request listener and authorizer, as
- * `npm start` wires them, but against a WeChat the cases script and a users table that
- * always fails: the answers of `/phone` and `DELETE /me` that no sandbox code causes.
+ * `npm start` wires them, but against a WeChat the cases script, users the cases may make
+ * fail, and open data sealed in memory: the answers of `/phone`, `DELETE /me` and
+ * `/open-data` that no sandbox code causes.
  */
 async function startScriptedServer(
   wechat: FakeWechat,
+  users: UserStore,
 ): Promise<Pick<LocalServer, 'url' | 'close'>> {
   let routes: LocalRoutes | undefined;
   const server = http.createServer(createRequestListener(() => routes, silent));
@@ -579,7 +720,7 @@ async function startScriptedServer(
     credentialSource(config, silent),
     'weapp-openid-docs',
     { keys: createMemoryKeys(), issuer, ttlSeconds: 7200 },
-    { users: UNREACHABLE_USERS, wechatRetryDelayMs: 10 },
+    { users, sealer: createMemorySealer(), wechatRetryDelayMs: 10 },
   );
   routes = {
     handler,
