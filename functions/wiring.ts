@@ -12,7 +12,7 @@ import { createKmsSealer } from './adapters/session-key-sealer.ts';
 import { createWechatClient } from './adapters/wechat-client.ts';
 import { KMS, phoneWechatMs, USERS } from './commons/budgets.ts';
 import { ENV } from './commons/names.ts';
-import { type Config, ConfigError } from './config.ts';
+import { type AwsTarget, type Config, ConfigError } from './config.ts';
 import { singleAppRegistry } from './domain/apps.ts';
 import { createLogin } from './domain/login.ts';
 import { createReadOpenData, type SessionKeySealer } from './domain/open-data.ts';
@@ -91,17 +91,7 @@ export function kmsTokens(
   if (resolved === undefined) {
     throw new ConfigError(`${ENV.sessionIssuer} is required with ${ENV.sessionKeyId}.`);
   }
-  const call = createAwsJsonClient({
-    label: 'KMS',
-    service: 'kms',
-    targetPrefix: 'TrentService',
-    region: tokens.kms.region,
-    endpoint: tokens.kms.endpoint,
-    credentials: awsCredentials,
-    callMs: KMS.callMs,
-    totalMs: KMS.totalMs,
-    attempts: KMS.attempts,
-  });
+  const call = kmsClient(tokens.kms, awsCredentials);
   return {
     keys: createKmsKeys({
       call,
@@ -112,6 +102,21 @@ export function kmsTokens(
     issuer: resolved,
     ttlSeconds: tokens.ttlSeconds,
   };
+}
+
+/** A KMS JSON client for a target, with the KMS budgets (functions/commons/budgets.ts). */
+function kmsClient(target: AwsTarget, awsCredentials: () => Promise<AwsCredentials>) {
+  return createAwsJsonClient({
+    label: 'KMS',
+    service: 'kms',
+    targetPrefix: 'TrentService',
+    region: target.region,
+    endpoint: target.endpoint,
+    credentials: awsCredentials,
+    callMs: KMS.callMs,
+    totalMs: KMS.totalMs,
+    attempts: KMS.attempts,
+  });
 }
 
 /** What tests may change in the wiring; the function and the local server use the defaults. */
@@ -135,18 +140,7 @@ export function kmsSealer(
 ): ReturnType<typeof createKmsSealer> | undefined {
   const { openData } = config;
   if (openData.kind === 'off') return undefined;
-  const call = createAwsJsonClient({
-    label: 'KMS',
-    service: 'kms',
-    targetPrefix: 'TrentService',
-    region: openData.kms.region,
-    endpoint: openData.kms.endpoint,
-    credentials: awsCredentials,
-    callMs: KMS.callMs,
-    totalMs: KMS.totalMs,
-    attempts: KMS.attempts,
-  });
-  return createKmsSealer(call, openData.keyId);
+  return createKmsSealer(kmsClient(openData.kms, awsCredentials), openData.keyId);
 }
 
 /** The users table a configuration names, through the AWS JSON client; undefined when off. */

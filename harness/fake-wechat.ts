@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJsonObject } from '../functions/commons/json.ts';
 import { ACCESS_TOKEN, APP_ID, OPENID, SESSION_KEY } from './fixtures.ts';
 
 /** How the fake answers one call. */
@@ -174,14 +175,7 @@ export async function startFakeWechat(): Promise<FakeWechat> {
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
   let text = '';
   for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonObject(text);
 }
 
 async function answer(
