@@ -4,7 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { APP_IDS_CONTEXT, DOMAIN_CONTEXT, ROTATION_STEPS, scratchDir } from './synth.ts';
+import { APP_IDS_CONTEXT, DOMAIN_CONTEXT, ROTATION_STEPS, scratchDir } from '../support/synth.ts';
 
 const outdir = () => scratchDir('weapp-openid-nag-');
 

@@ -10,7 +10,7 @@ import {
   resourcesOf,
   scratchDir,
   synth,
-} from './synth.ts';
+} from '../support/synth.ts';
 
 type Json = Record<string, unknown>;
 
