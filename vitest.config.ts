@@ -1,13 +1,59 @@
-import { defineConfig } from 'vitest/config';
+import { availableParallelism } from 'node:os';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The slow tests: each starts a process (npm start, the doctor, the bundled artifact, tsc,
+ * cdk, esbuild), talks to moto_server, or synthesizes the CDK app. Everything else is the
+ * `unit` project, which `npm run test:unit` runs alone in well under a minute. `npm test`
+ * runs both, and measures coverage over the whole run.
+ */
+const SLOW = [
+  'test/artifact/**/*.test.ts',
+  'test/client/**/*.test.ts',
+  'test/faults/**/*.test.ts',
+  'test/functions/http.test.ts',
+  'test/functions/local-server.test.ts',
+  'test/functions/secret-store.test.ts',
+  'test/infra/cfn-lint.test.ts',
+  'test/infra/nag.test.ts',
+  'test/infra/openid-stack.test.ts',
+  'test/infra/session-authorizer.test.ts',
+  'test/infra/sessions-stack.test.ts',
+  'test/load/**/*.test.ts',
+  'test/scripts/doctor.test.ts',
+  'test/scripts/doctor-sessions.test.ts',
+  'test/scripts/supply-chain.test.ts',
+  'test/sessions/kms-sessions.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/leak-guard.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one file fewer than there are cores: one at a time on 2 cores. Most
+    // slow files spend their time waiting (on the timeouts they test, on child processes),
+    // so at least three files at once keep 2 cores busy.
+    maxWorkers: Math.max(3, availableParallelism()),
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SLOW],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: SLOW,
+        },
+      },
+    ],
     coverage: {
       enabled: true,
       provider: 'v8',
