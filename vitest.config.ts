@@ -51,6 +51,8 @@ export default defineConfig({
         test: {
           name: 'slow',
           include: SLOW,
+          // One moto_server, one artifact build and one synth per variant for the whole run.
+          globalSetup: ['test/support/global-setup.ts'],
         },
       },
     ],
