@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
+import type { InlineConfig } from 'vitest/node';
 
 /**
  * The slow tests: each starts a process (npm start, the doctor, the bundled artifact, tsc,
@@ -26,29 +27,35 @@ const SLOW = [
   'test/sessions/kms-sessions.test.ts',
 ];
 
+/** What both projects, and any config built on this one, run with. */
+const shared = {
+  setupFiles: ['test/support/leak-guard.ts'],
+  testTimeout: 20_000,
+  hookTimeout: 60_000,
+  pool: 'forks',
+} satisfies InlineConfig;
+
 export default defineConfig({
   test: {
-    setupFiles: ['test/support/leak-guard.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
+    ...shared,
     // Vitest's default is one file fewer than there are cores: one at a time on 2 cores. Most
     // slow files spend their time waiting (on the timeouts they test, on child processes),
-    // so at least three files at once keep 2 cores busy.
+    // so at least three files at once keep 2 cores busy. Set here only, not in the projects,
+    // so that --maxWorkers on the command line still applies.
     maxWorkers: Math.max(3, availableParallelism()),
     reporters: ['default'],
     projects: [
       {
-        extends: true,
         test: {
+          ...shared,
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, ...SLOW],
         },
       },
       {
-        extends: true,
         test: {
+          ...shared,
           name: 'slow',
           include: SLOW,
           // One moto_server, one artifact build and one synth per variant for the whole run.
