@@ -5,11 +5,15 @@ import base from './vitest.config.ts';
  * The tests Stryker runs against each mutant: the example-based tests of the handler and the
  * WeChat client, and the pinned property findings. The generated properties are left out:
  * thousands of cases per run, once per mutant, would take hours on 2 cores. The child-process,
- * moto and CDK tests cover other code. (Not mergeConfig: it would append to `include`.)
+ * moto and CDK tests cover other code. (Not mergeConfig: it would append to `include`.) The
+ * base's projects are left out, since with them this `include` would not apply, and so is its
+ * worker count: Stryker runs its own processes side by side.
  */
+const { projects: _projects, maxWorkers: _maxWorkers, ...shared } = base.test ?? {};
+
 export default defineConfig({
   test: {
-    ...base.test,
+    ...shared,
     include: [
       'test/functions/handler.test.ts',
       'test/functions/wechat-client.test.ts',

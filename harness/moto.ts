@@ -1,10 +1,28 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { USERS_TABLE_KEY } from '../functions/commons/names.ts';
+import { delimiter, join } from 'node:path';
+
+/**
+ * Whether an executable named `command` is on PATH. Looked up rather than run: starting
+ * moto_server's Python only to ask for `--help` takes most of a second, in every process
+ * that imports this module.
+ */
+export function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Whether `moto_server` (pip install "moto[server]") is on this machine. */
-export const motoAvailable: boolean =
-  spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+export const motoAvailable: boolean = onPath('moto_server');
 
 /** Why moto tests are skipped, printed once per file that skips them. */
 export const MOTO_MISSING =
@@ -37,7 +55,7 @@ export interface Moto {
   createUsersTable(name: string): Promise<string>;
   /** Any DynamoDB call, e.g. `GetItem`, to read what the function wrote. */
   dynamodb(operation: string, body: object): Promise<Record<string, unknown>>;
-  /** Stops the process (SIGSTOP) so calls hang, or resumes it. */
+  /** Stops the process (SIGSTOP) so calls hang, or resumes it: only on a moto started here. */
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
@@ -53,6 +71,22 @@ export async function startMoto(): Promise<Moto> {
     stdio: 'ignore',
   });
   await waitUntilUp(endpoint, child);
+  return motoClient(endpoint, child);
+}
+
+/**
+ * A moto_server someone else started and stops (e.g. the test run's, shared by its files):
+ * `stop` leaves it running, and it cannot be paused, since other callers share it.
+ */
+export async function connectMoto(endpoint: string): Promise<Moto> {
+  await waitUntilUp(endpoint);
+  return motoClient(endpoint);
+}
+
+function motoClient(endpoint: string, child?: ChildProcess): Moto {
+  const notOurs = () => {
+    throw new Error('this moto_server is shared: start one with startMoto() to pause it');
+  };
   const env = {
     AWS_REGION: MOTO_REGION,
     AWS_ACCESS_KEY_ID: 'testing',
@@ -128,11 +162,11 @@ export async function startMoto(): Promise<Moto> {
       return name;
     },
     dynamodb: (operation, body) => call(`DynamoDB_20120810.${operation}`, body),
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
+    pause: () => (child ? child.kill('SIGSTOP') : notOurs()),
+    resume: () => (child ? child.kill('SIGCONT') : notOurs()),
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (!child || child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGCONT');
         child.kill('SIGTERM');
@@ -151,10 +185,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilUp(endpoint: string, child: ChildProcess): Promise<void> {
+async function waitUntilUp(endpoint: string, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`moto_server exited with ${child.exitCode}`);
     try {
       await fetch(`${endpoint}/moto-api/`);
       return;
@@ -162,6 +197,6 @@ async function waitUntilUp(endpoint: string, child: ChildProcess): Promise<void>
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  child.kill('SIGKILL');
-  throw new Error('moto_server did not start within 15 s');
+  child?.kill('SIGKILL');
+  throw new Error(`moto_server did not answer at ${endpoint} within 15 s`);
 }

@@ -1,12 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type Artifact,
-  buildArtifact,
-  disposeArtifact,
-  PROJECT_ROOT,
-} from '../../harness/artifact.ts';
+import { type Artifact, disposeArtifact, PROJECT_ROOT } from '../../harness/artifact.ts';
 import { json, loginEvent } from '../../harness/events.ts';
 import { errcode, type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import {
@@ -21,7 +16,9 @@ import {
   singleAppSecret,
 } from '../../harness/fixtures.ts';
 import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedArtifact } from '../support/artifact.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 
 /**
  * The bundle the stack ships (cdk synth → the function's asset), copied out of the project
@@ -38,8 +35,15 @@ describe.skipIf(!motoAvailable)('the shipped artifact', () => {
   let secretArn: string;
 
   beforeAll(async () => {
-    [artifact, moto, wechat] = await Promise.all([buildArtifact(), startMoto(), startFakeWechat()]);
-    secretArn = await moto.createSecret('weapp-openid/artifact-test', singleAppSecret());
+    [artifact, moto, wechat] = await Promise.all([
+      sharedArtifact(),
+      sharedMoto(),
+      startFakeWechat(),
+    ]);
+    secretArn = await moto.createSecret(
+      uniqueName('weapp-openid/artifact-test'),
+      singleAppSecret(),
+    );
     lambda = startArtifactProcess(artifact, {
       ...moto.env,
       WECHAT_SECRET_ID: secretArn,

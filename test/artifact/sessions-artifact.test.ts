@@ -1,13 +1,15 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Artifact, buildArtifact, disposeArtifact } from '../../harness/artifact.ts';
+import { type Artifact, disposeArtifact } from '../../harness/artifact.ts';
 import { json, loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import { APP_ID, OPENID, referer, singleAppSecret } from '../../harness/fixtures.ts';
 import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedArtifact } from '../support/artifact.ts';
 import { rememberToken } from '../support/leak-guard.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 
 /**
  * The shipped bundle with sessions on, in a fresh Node.js 24 process, signing with a KMS key
@@ -16,6 +18,8 @@ import { rememberToken } from '../support/leak-guard.ts';
 requireMotoInCi();
 
 const ISSUER = 'https://login.example.com';
+/** The signing key's alias, unique in the run's moto_server. */
+const ALIAS = uniqueName('alias/weapp-openid-artifact');
 
 describe.skipIf(!motoAvailable)('the shipped artifact with sessions on (KMS on moto)', () => {
   let artifact: Artifact;
@@ -25,15 +29,22 @@ describe.skipIf(!motoAvailable)('the shipped artifact with sessions on (KMS on m
   let lambda: LambdaProcess | undefined;
 
   beforeAll(async () => {
-    [artifact, moto, wechat] = await Promise.all([buildArtifact(), startMoto(), startFakeWechat()]);
+    [artifact, moto, wechat] = await Promise.all([
+      sharedArtifact(),
+      sharedMoto(),
+      startFakeWechat(),
+    ]);
     kms = await startFaultProxy(moto.endpoint);
-    const secretArn = await moto.createSecret('weapp-openid/sessions', singleAppSecret());
-    const key = await moto.createSigningKey('alias/weapp-openid-artifact');
+    const secretArn = await moto.createSecret(
+      uniqueName('weapp-openid/sessions'),
+      singleAppSecret(),
+    );
+    const key = await moto.createSigningKey(ALIAS);
     lambda = startArtifactProcess(artifact, {
       ...moto.env,
       WECHAT_SECRET_ID: secretArn,
       WECHAT_API_BASE_URL: wechat.url,
-      SESSION_KEY_ID: 'alias/weapp-openid-artifact',
+      SESSION_KEY_ID: ALIAS,
       SESSION_PUBLISHED_KEY_IDS: key.arn,
       SESSION_ISSUER: ISSUER,
       AWS_ENDPOINT_URL_KMS: kms.url,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
-import { type StandIn, standInWx } from './support/wx-runtime.ts';
+import { type ClientError, createClient } from '../support/client.ts';
+import { type StandIn, standInWx } from '../support/wx-runtime.ts';
 
 /** What createClient threw, or undefined. */
 function thrownBy(baseUrl: string, standIn: StandIn = standInWx()): ClientError | undefined {

@@ -1,14 +1,14 @@
 /** deleteAccount() against the fake backend: the contract's `DELETE /me`, on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
+import { type ClientError, createClient } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,
   PHONE_NUMBER,
   problem,
   startFakeBackend,
-} from './support/fake-backend.ts';
-import { standInWx } from './support/wx-runtime.ts';
+} from '../support/fake-backend.ts';
+import { standInWx } from '../support/wx-runtime.ts';
 
 let backend: FakeBackend;
 beforeAll(async () => {

@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeBackend, PHONE_NUMBER, startFakeBackend } from './support/fake-backend.ts';
-import { type Sandbox, startSandbox } from './support/local-server.ts';
-import { type StandIn, sentTo, standInWx } from './support/wx-runtime.ts';
+import { type FakeBackend, PHONE_NUMBER, startFakeBackend } from '../support/fake-backend.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
+import { type StandIn, sentTo, standInWx } from '../support/wx-runtime.ts';
 
 const require = createRequire(import.meta.url);
 const ROOT = `${join(import.meta.dirname, '..', '..', 'examples', 'miniprogram')}/`;

@@ -5,9 +5,9 @@
  * decrypt after it, as on WeChat.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
-import { type FakeBackend, OPENID, problem, startFakeBackend } from './support/fake-backend.ts';
-import { APP_ID, standInWx, type WeChatUser } from './support/wx-runtime.ts';
+import { type ClientError, createClient } from '../support/client.ts';
+import { type FakeBackend, OPENID, problem, startFakeBackend } from '../support/fake-backend.ts';
+import { APP_ID, standInWx, type WeChatUser } from '../support/wx-runtime.ts';
 
 let backend: FakeBackend;
 beforeAll(async () => {

@@ -3,15 +3,15 @@
  * `POST /phone` and `POST /openid` wire format, on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
+import { type ClientError, createClient } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,
   PHONE_NUMBER,
   problem,
   startFakeBackend,
-} from './support/fake-backend.ts';
-import { standInWx } from './support/wx-runtime.ts';
+} from '../support/fake-backend.ts';
+import { standInWx } from '../support/wx-runtime.ts';
 
 let backend: FakeBackend;
 beforeAll(async () => {

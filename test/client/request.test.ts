@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
-import { type Sandbox, startSandbox } from './support/local-server.ts';
-import { APP_ID, type StandIn, sentTo, standInWx } from './support/wx-runtime.ts';
+import { type ClientError, createClient } from '../support/client.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
+import { APP_ID, type StandIn, sentTo, standInWx } from '../support/wx-runtime.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

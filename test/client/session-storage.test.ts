@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from './support/client.ts';
-import { type Sandbox, startSandbox } from './support/local-server.ts';
-import { sentTo, standInWx } from './support/wx-runtime.ts';
+import { createClient } from '../support/client.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
+import { sentTo, standInWx } from '../support/wx-runtime.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

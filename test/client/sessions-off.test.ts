@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from './support/client.ts';
-import { type Sandbox, startSandbox } from './support/local-server.ts';
-import { APP_ID, standInWx } from './support/wx-runtime.ts';
+import { type ClientError, createClient } from '../support/client.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
+import { APP_ID, standInWx } from '../support/wx-runtime.ts';
 
 // The local server in real mode with no SESSION_KEY_ID: sessions are off, and a login answers
 // the openid alone. WeChat's code2Session is a stand-in on loopback.

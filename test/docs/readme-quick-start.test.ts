@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../client/support/local-server.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
 import { rememberToken } from '../support/leak-guard.ts';
 
 const README = new URL('../../README.md', import.meta.url);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Artifact, buildArtifact, disposeArtifact } from '../../harness/artifact.ts';
+import { type Artifact, disposeArtifact } from '../../harness/artifact.ts';
 import { json, loginEvent } from '../../harness/events.ts';
 import { errcode, type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
@@ -11,7 +11,9 @@ import {
   singleAppSecret,
 } from '../../harness/fixtures.ts';
 import { type LambdaProcess, startArtifactProcess } from '../../harness/lambda-process.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedArtifact } from '../support/artifact.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 
 /**
  * Faults injected into the shipped artifact (the bundle `cdk synth` produces, run in fresh
@@ -32,7 +34,11 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
   let codes = 0;
 
   beforeAll(async () => {
-    [artifact, moto, wechat] = await Promise.all([buildArtifact(), startMoto(), startFakeWechat()]);
+    [artifact, moto, wechat] = await Promise.all([
+      sharedArtifact(),
+      sharedMoto(),
+      startFakeWechat(),
+    ]);
     secrets = await startFaultProxy(moto.endpoint);
   }, 120_000);
   afterAll(async () => {
@@ -61,7 +67,7 @@ describe.skipIf(!motoAvailable)('the fault matrix, against the shipped artifact'
   }
 
   async function newSecret(value = singleAppSecret()): Promise<string> {
-    const name = `weapp-openid/faults-${Math.random().toString(36).slice(2)}`;
+    const name = uniqueName('weapp-openid/faults');
     await moto.createSecret(name, value);
     return name;
   }

@@ -15,8 +15,8 @@ import {
   type Moto,
   motoAvailable,
   requireMotoInCi,
-  startMoto,
 } from '../../harness/moto.ts';
+import { sharedMoto } from '../support/moto.ts';
 
 requireMotoInCi();
 
@@ -53,7 +53,7 @@ function handlerAt(kmsUrl: string, retiredKeyIds: readonly string[] = []) {
 
 describe.skipIf(!motoAvailable)('KMS faults while signing a session', () => {
   beforeAll(async () => {
-    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
     proxy = await startFaultProxy(moto.endpoint);
     keyArn = (await moto.createSigningKey()).arn;
   });

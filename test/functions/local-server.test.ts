@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, OPENID, referer, singleAppSecret } from '../../harness/fixtures.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 
 requireMotoInCi();
 
@@ -243,8 +244,8 @@ describe.skipIf(!motoAvailable)('npm start with WECHAT_SECRET_ID', () => {
   let moto: Moto;
   let server: Started;
   beforeAll(async () => {
-    [wechat, moto] = await Promise.all([startFakeWechat(), startMoto()]);
-    const arn = await moto.createSecret('weapp/local', singleAppSecret());
+    [wechat, moto] = await Promise.all([startFakeWechat(), sharedMoto()]);
+    const arn = await moto.createSecret(uniqueName('weapp/local'), singleAppSecret());
     server = await npmStart({
       ...moto.env,
       WECHAT_SECRET_ID: arn,

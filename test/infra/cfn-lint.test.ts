@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APP_IDS_CONTEXT, DOMAIN_CONTEXT, ROTATION_STEPS, scratchDir, synth } from './synth.ts';
+import {
+  APP_IDS_CONTEXT,
+  DOMAIN_CONTEXT,
+  ROTATION_STEPS,
+  scratchDir,
+  synth,
+} from '../support/synth.ts';
 
 const installed = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!installed && process.env.CI) {

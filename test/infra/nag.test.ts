@@ -4,7 +4,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { APP_IDS_CONTEXT, DOMAIN_CONTEXT, ROTATION_STEPS, scratchDir } from './synth.ts';
+import {
+  APP_IDS_CONTEXT,
+  DOMAIN_CONTEXT,
+  ROTATION_STEPS,
+  scratchDir,
+  synth,
+} from '../support/synth.ts';
 
 const outdir = () => scratchDir('weapp-openid-nag-');
 
@@ -31,11 +37,9 @@ describe('cdk-nag on synth', () => {
     ['open data on, behind the JWT authorizer', { openData: 'true', ...APP_IDS_CONTEXT }],
     ['a rotation publishing a second key', ROTATION_STEPS.publish],
   ])('passes the AwsSolutions and Serverless packs with %s', (_name, context) => {
-    // Prepare
-    const { stack } = createApp({ context, outdir: outdir() });
-
-    // Act
-    const synthesize = () => Template.fromStack(stack);
+    // Prepare / Act: the run's synth of this variant runs the packs (synth.ts); a finding
+    // makes it throw, so a variant with one is never kept and throws here again.
+    const synthesize = () => synth(context);
 
     // Assess
     expect(synthesize).not.toThrow();

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DOMAIN_CONTEXT, onlyLogicalId, resourcesOf, synth } from './synth.ts';
+import { DOMAIN_CONTEXT, onlyLogicalId, resourcesOf, synth } from '../support/synth.ts';
 
 interface Statement {
   Action: string | string[];

@@ -13,7 +13,7 @@ import {
   resourcesOf,
   scratchDir,
   synth,
-} from './synth.ts';
+} from '../support/synth.ts';
 
 type Json = Record<string, unknown>;
 

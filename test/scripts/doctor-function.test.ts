@@ -23,7 +23,7 @@ import {
   OTHER_APP_ID,
   OTHER_APP_SECRET,
 } from '../../harness/fixtures.ts';
-import { endpoint, json, runDoctor } from './harness.ts';
+import { endpoint, json, runDoctor } from '../support/doctor.ts';
 
 const FUNCTION = 'weapp-openid-LoginFunction-AbC123';
 const ACCESS_TOKEN = 'ACCESS_TOKEN-86_xYzSecretish0123456789';

@@ -5,7 +5,7 @@ import { loadConfig } from '../../functions/config.ts';
 import { type LocalServer, startLocalServer } from '../../functions/local/server.ts';
 import { errcode, type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, OPENID } from '../../harness/fixtures.ts';
-import { type Canned, endpoint, json, runDoctor } from './harness.ts';
+import { type Canned, endpoint, json, runDoctor } from '../support/doctor.ts';
 
 const silent = createLogger({}, () => {});
 

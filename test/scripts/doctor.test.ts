@@ -14,7 +14,7 @@ import {
 } from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET } from '../../harness/fixtures.ts';
 import { type Answer, diagnose } from '../../scripts/doctor.ts';
-import { endpoint, json, runDoctor } from './harness.ts';
+import { endpoint, json, runDoctor } from '../support/doctor.ts';
 
 function problem(code: string, status: number, extra: Record<string, unknown> = {}): Answer {
   return {

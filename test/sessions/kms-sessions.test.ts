@@ -15,11 +15,14 @@ import {
   type Moto,
   motoAvailable,
   requireMotoInCi,
-  startMoto,
 } from '../../harness/moto.ts';
 import { rememberToken } from '../support/leak-guard.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 
 requireMotoInCi();
+
+/** The current key's alias, unique in the run's moto_server. */
+const ALIAS = uniqueName('alias/weapp-openid-session');
 
 let moto: Moto;
 let wechat: FakeWechat;
@@ -74,8 +77,8 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
   beforeAll(async () => {
     process.env.AWS_ACCESS_KEY_ID = 'testing';
     process.env.AWS_SECRET_ACCESS_KEY = 'testing';
-    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
-    current = await moto.createSigningKey('alias/weapp-openid-session');
+    [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
+    current = await moto.createSigningKey(ALIAS);
     retired = await moto.createSigningKey();
   });
   afterAll(async () => {
@@ -122,7 +125,7 @@ describe.skipIf(!motoAvailable)('sessions signed by KMS (moto_server)', () => {
   it('names the key by its RFC 7638 thumbprint, the same through an alias as through the ARN', async () => {
     // Prepare
     const byArn = await start({ SESSION_KEY_ID: current.arn });
-    const byAlias = await start({ SESSION_KEY_ID: 'alias/weapp-openid-session' });
+    const byAlias = await start({ SESSION_KEY_ID: ALIAS });
 
     // Act
     const jwks = (await (await fetch(new URL('/.well-known/jwks.json', byArn.url))).json()) as {

@@ -1,15 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { createApp } from '../../infra/app.ts';
 
-/** One synthesized variant of the stack: its template and where the assembly was written. */
+/** One synthesized variant of the stack. */
 export interface Synthesized {
   readonly template: Template;
   readonly json: Record<string, unknown>;
-  readonly outdir: string;
 }
 
 const cache = new Map<string, Synthesized>();
@@ -28,18 +28,52 @@ afterAll(() => {
 
 /**
  * Synthesizes the real app (cdk-nag included, so a finding fails here too) with the given
- * context, once per variant per test file: bundling is the slow part.
+ * context, once per variant per test run: bundling makes each synth slow, and several files
+ * look at the same variants. Within a run (global-setup.ts) the template is kept in the
+ * run's directory, where the other files find it; outside one, in this process.
  */
 export function synth(context: Record<string, string> = {}): Synthesized {
-  const key = JSON.stringify(context);
+  const key = JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
   const cached = cache.get(key);
   if (cached) return cached;
-  const outdir = scratchDir();
-  const { stack } = createApp({ context, outdir });
-  const template = Template.fromStack(stack);
-  const result = { template, json: template.toJSON(), outdir };
+  const file = templateFile(key);
+  let json = file && readTemplate(file);
+  if (!json) {
+    json = synthesize(context);
+    if (file) writeTemplate(file, json);
+  }
+  const result = { template: Template.fromJSON(json), json };
   cache.set(key, result);
   return result;
+}
+
+function synthesize(context: Record<string, string>): Record<string, unknown> {
+  const { stack } = createApp({ context, outdir: scratchDir() });
+  return Template.fromStack(stack).toJSON();
+}
+
+/** Where the run keeps the template of this variant, if in a run. */
+function templateFile(key: string): string | undefined {
+  const runDir = inject('runDir');
+  if (!runDir) return undefined;
+  const dir = join(runDir, 'templates');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`);
+}
+
+function readTemplate(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole, then renamed: another file may be reading, or writing the same variant. */
+function writeTemplate(file: string, json: Record<string, unknown>): void {
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(json));
+  renameSync(partial, file);
 }
 
 /** The parts of a synthesized resource the tests look at. */

@@ -4,13 +4,13 @@
  */
 import { createRequire } from 'node:module';
 
-type ClientModule = typeof import('../../../client/miniprogram_dist/index.js');
+type ClientModule = typeof import('../../client/miniprogram_dist/index.js');
 
-export const COMPILED = new URL('../../../client/miniprogram_dist/index.js', import.meta.url);
+export const COMPILED = new URL('../../client/miniprogram_dist/index.js', import.meta.url);
 
 export const { createClient } = createRequire(import.meta.url)(COMPILED.pathname) as ClientModule;
 export type {
   Client,
   ClientError,
   Session,
-} from '../../../client/miniprogram_dist/index.js';
+} from '../../client/miniprogram_dist/index.js';
