@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
-import { USERS_TABLE_KEY } from '../functions/commons/names.ts';
 import { delimiter, join } from 'node:path';
+import { USERS_TABLE_KEY } from '../functions/commons/names.ts';
 
 /**
  * Whether an executable named `command` is on PATH. Looked up rather than run: starting

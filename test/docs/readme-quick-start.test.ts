@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../support/local-server.ts';
 import { rememberToken } from '../support/leak-guard.ts';
+import { type Sandbox, startSandbox } from '../support/local-server.ts';
 
 const README = new URL('../../README.md', import.meta.url);
 
