@@ -90,11 +90,7 @@ const deleteMe = (status: number, problem?: string, extra: Partial<Case> = {}) =
 
 /** The phone code the set-up binds with: used once, so any later use is refused. */
 const SETUP_PHONE_CODE = 'doc-phone-setup';
-/** The scripted WeChat's access token answer, and a phone number answer for an AppID. */
-const ACCESS_TOKEN: Reply = {
-  kind: 'json',
-  body: { access_token: 'doc-access-token', expires_in: 7200 },
-};
+/** The scripted WeChat's phone number answer for an AppID. */
 const phoneInfo = (appid: string): Reply => ({
   kind: 'json',
   body: {

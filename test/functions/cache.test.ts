@@ -131,9 +131,9 @@ describe('the cache under the secret, the public keys and the access tokens', ()
     const contexts: string[] = [];
     let calls = 0;
     const cache = createCache<string, string>({
-      load: async (context) => {
+      load: (context) => {
         contexts.push(context);
-        return `token-${++calls}`;
+        return Promise.resolve(`token-${++calls}`);
       },
       ttlMs: () => 60_000,
     });
