@@ -107,6 +107,8 @@ export interface Verdict {
 export interface BenchResults {
   readonly date: string;
   readonly machine: ReturnType<typeof machine>;
+  /** The 1-minute load average, sampled every 10 s over the run. */
+  readonly load: Spread;
   readonly settings: { coldRuns: number; warmInvocations: number; warmRounds: number };
   readonly variants: VariantResult[];
   /** A bare keep-alive node:http GET to the same fake WeChat, in ours' warm process. */
@@ -448,6 +450,10 @@ function run(results: BenchResults): string {
     [
       ['date', results.date.slice(0, 10)],
       ['machine', `${m.nproc} cores (${m.cpu}), ${m.memoryGb} GiB, ${m.os}`],
+      [
+        `load average (1 min) over the run: median (p10–p90), ${results.load.n} samples`,
+        `${results.load.median.toFixed(2)} (${results.load.p10.toFixed(2)}–${results.load.p90.toFixed(2)})`,
+      ],
       ['Node.js', m.node],
       ['cold starts per variant', String(s.coldRuns)],
       ['warm rounds × invocations per window', `${s.warmRounds} × ${s.warmInvocations}`],

@@ -10,7 +10,7 @@
  * 2000), BENCH_WARM_ROUNDS (default 2).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -99,6 +99,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<void> {
   if (!motoAvailable) throw new Error(MOTO_MISSING);
   const started = performance.now();
+  // The machine is shared: its 1-minute load average, every 10 s of the run, goes with the figures.
+  const loads = [loadavg()[0] as number];
+  const sampler = setInterval(() => loads.push(loadavg()[0] as number), 10_000);
+  cleanups.push(async () => clearInterval(sampler));
   const tmp = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-'));
   cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
   log('building: cdk synth (the shipped artifact) and esbuild (the best-practice baselines)…');
@@ -362,6 +366,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
+    load: spread(loads),
     settings: { coldRuns: COLD_RUNS, warmInvocations: WARM_INVOCATIONS, warmRounds: WARM_ROUNDS },
     variants: variants.map((variant): VariantResult => {
       const runs = cold.get(variant.id) ?? [];
