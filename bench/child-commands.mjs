@@ -1,5 +1,5 @@
 // The bench's commands for harness/lambda-child.mjs (LAMBDA_CHILD_COMMANDS): timed loops of
-// invocations, and of bare HTTP GETs for the loopback round-trip alone.
+// invocations, and of bare HTTP requests for the loopback round-trip alone.
 import http from 'node:http';
 
 function summarize(samples, failures, lastFailure) {
@@ -40,26 +40,37 @@ export async function loop({ event, count }, { handler, contextFor }) {
   return summarize(samples, failures, lastFailure);
 }
 
-/** `count` keep-alive GETs to `url`: the loopback round-trip without the handler. */
-export async function httpLoop({ url, count }) {
+/**
+ * `count` keep-alive requests to `url`, a GET or a POST of `body` with `headers`: the loopback
+ * round-trip without the handler.
+ */
+export async function httpLoop({ url, count, headers = {}, body }) {
   const agent = new http.Agent({ keepAlive: true });
-  const get = () =>
+  const options = { agent, method: body === undefined ? 'GET' : 'POST', headers };
+  const send = () =>
     new Promise((resolve, reject) => {
       http
-        .get(url, { agent }, (res) => {
+        .request(url, options, (res) => {
           const chunks = [];
           res.on('data', (chunk) => chunks.push(chunk));
-          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
           res.on('error', reject);
         })
-        .on('error', reject);
+        .on('error', reject)
+        .end(body);
     });
   const samples = new Float64Array(count);
+  let failures = 0;
+  let lastFailure;
   for (let i = 0; i < count; i++) {
     const started = performance.now();
-    await get();
+    const answer = await send();
     samples[i] = performance.now() - started;
+    if (answer.status !== 200) {
+      failures++;
+      lastFailure = { status: answer.status, body: answer.body.toString('utf8') };
+    }
   }
   agent.destroy();
-  return summarize(samples, 0);
+  return summarize(samples, failures, lastFailure);
 }

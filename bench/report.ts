@@ -8,7 +8,13 @@ import { kib, ms, ratio, type Spread } from './stats.ts';
  */
 
 /** The AWS operations counted at the proxy, per cold start and per warm round. */
-export const OPERATIONS = ['GetSecretValue', 'GetPublicKey', 'Sign'] as const;
+export const OPERATIONS = [
+  'GetSecretValue',
+  'GetPublicKey',
+  'Sign',
+  'UpdateItem',
+  'GenerateDataKey',
+] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /**
@@ -34,7 +40,22 @@ export const COMPARISONS = [
     warmLimitsMs: {},
     warmNoWorse: true,
   },
+  {
+    block: 'users',
+    columns: ['ours-users', 'best-practice-users', 'ours-sessions', 'ours-open-data'],
+    operations: ['UpdateItem', 'GenerateDataKey', 'Sign'],
+    coldLimit: 0.55,
+    warmLimitsMs: {},
+    warmNoWorse: false,
+  },
 ] as const;
+
+/** Ours' bundle before users and open data, in bytes (the bench of 2026-12-07). */
+export const BUNDLE_BEFORE_USERS = 43_848;
+/** What users and open data may add to ours' bundle, in bytes. */
+const BUNDLE_GROWTH_LIMIT = 6 * 1024;
+/** Ours' own time a user record may add to a warm login, beyond its UpdateItem round trip. */
+const USERS_OWN_LIMIT_MS = 0.5;
 
 /** A window of warm invocations: the medians over the rounds of each round's p50 and p99. */
 export interface Window {
@@ -86,10 +107,14 @@ export interface Verdict {
 export interface BenchResults {
   readonly date: string;
   readonly machine: ReturnType<typeof machine>;
+  /** The 1-minute load average, sampled every 10 s over the run. */
+  readonly load: Spread;
   readonly settings: { coldRuns: number; warmInvocations: number; warmRounds: number };
   readonly variants: VariantResult[];
   /** A bare keep-alive node:http GET to the same fake WeChat, in ours' warm process. */
   readonly bareHttp: { p50: number; p99: number };
+  /** A bare keep-alive UpdateItem (a login's) through the proxy to moto, in ours-users' warm process. */
+  readonly bareUpdateItem: Window;
   readonly ttlCheck: { ttlSeconds: number; seconds: number; invocations: number; smCalls: number };
   readonly elapsedSeconds: number;
 }
@@ -114,6 +139,39 @@ function pick(results: BenchResults, id: string): VariantResult {
 const overheadP50 = (results: BenchResults) =>
   Math.max(0, (pick(results, 'ours').warm?.steady.p50 ?? Number.NaN) - results.bareHttp.p50);
 
+type WindowKey = 'afterCold' | 'steady';
+
+/**
+ * What users add to ours' warm login: the p50 with users on less the p50 with sessions on, then
+ * less the bare UpdateItem's p50, which leaves ours' own time. `rounds` is the own time of each
+ * round (the variants of a round ran one after the other).
+ */
+function usersAdded(results: BenchResults, window: WindowKey) {
+  const [users, sessions] = [pick(results, 'ours-users'), pick(results, 'ours-sessions')];
+  const bare = results.bareUpdateItem;
+  const added =
+    (users.warm?.[window].p50 ?? Number.NaN) - (sessions.warm?.[window].p50 ?? Number.NaN);
+  const rounds = (users.warm?.[window].rounds ?? []).map(
+    (r, i) =>
+      r.p50 -
+      (sessions.warm?.[window].rounds[i]?.p50 ?? Number.NaN) -
+      (bare.rounds[i]?.p50 ?? Number.NaN),
+  );
+  return { added, bare: bare.p50, own: added - bare.p50, rounds };
+}
+
+/** What open data adds to a login of ours with users on: cold start and warm p50s. */
+function openDataAdded(results: BenchResults) {
+  const [open, users] = [pick(results, 'ours-open-data'), pick(results, 'ours-users')];
+  const warm = (window: WindowKey) =>
+    (open.warm?.[window].p50 ?? Number.NaN) - (users.warm?.[window].p50 ?? Number.NaN);
+  return {
+    coldMs: open.cold.wallMs.median - users.cold.wallMs.median,
+    warmAfterColdP50Ms: warm('afterCold'),
+    warmSteadyP50Ms: warm('steady'),
+  };
+}
+
 /** The figures a reader looks for first; the JSON's `headline`. */
 export function headline(results: BenchResults) {
   const byId = <T>(get: (v: VariantResult) => T) =>
@@ -128,7 +186,10 @@ export function headline(results: BenchResults) {
       ]),
     ),
     warmOverheadP50Ms: overheadP50(results),
+    usersWarmSteadyP50Ms: usersAdded(results, 'steady'),
+    openDataAddedMs: openDataAdded(results),
     bundleBytes: byId((v) => v.size.raw),
+    bundleGrowthSinceUsersBytes: pick(results, 'ours').size.raw - BUNDLE_BEFORE_USERS,
     getPublicKey: {
       perColdStartMost: ours.cold.calls.GetPublicKey.most,
       warmPerRound: ours.warm?.calls.GetPublicKey ?? [],
@@ -256,6 +317,39 @@ function references(results: BenchResults): string {
   );
 }
 
+function usersReferences(results: BenchResults): string {
+  const { bareUpdateItem: bare } = results;
+  const [afterCold, steady] = [usersAdded(results, 'afterCold'), usersAdded(results, 'steady')];
+  const open = openDataAdded(results);
+  const size = pick(results, 'ours').size.raw;
+  return table(
+    ['reference', 'figure'],
+    [
+      [
+        "bare keep-alive `node:http` UpdateItem (a login's) through the proxy to moto: p50 / p99, ms",
+        `${ms(bare.p50)} / ${ms(bare.p99)}`,
+      ],
+      [
+        'ours, users on − ours, sessions on: warm p50, ms (after the cold one / steady state)',
+        `${ms(afterCold.added)} / ${ms(steady.added)}`,
+      ],
+      [
+        "of which ours' own time (less the bare UpdateItem p50), ms",
+        `${ms(afterCold.own)} / ${ms(steady.own)}`,
+      ],
+      ['ours, open data on − ours, users on: cold start, ms (medians)', ms(open.coldMs)],
+      [
+        'ours, open data on − ours, users on: warm p50, ms (after the cold one / steady state)',
+        `${ms(open.warmAfterColdP50Ms)} / ${ms(open.warmSteadyP50Ms)}`,
+      ],
+      [
+        `ours' bundle against ${BUNDLE_BEFORE_USERS.toLocaleString('en')} bytes before users, raw`,
+        `${kib(size)}, ${size >= BUNDLE_BEFORE_USERS ? '+' : ''}${kib(size - BUNDLE_BEFORE_USERS)}`,
+      ],
+    ],
+  );
+}
+
 /** The targets, checked once per window; a warm verdict is on the median of the rounds. */
 export function verdicts(results: BenchResults): Verdict[] {
   const n = results.settings.warmInvocations;
@@ -307,14 +401,36 @@ export function verdicts(results: BenchResults): Verdict[] {
     cold: v.cold.calls[op].most,
     warm: Math.max(...(v.warm?.calls[op] ?? [Number.NaN])),
   });
-  const sessions = pick(results, 'ours-sessions');
-  const key = most(sessions, 'GetPublicKey');
+  for (const [window, label] of windows) {
+    const { added, bare, own, rounds } = usersAdded(results, window);
+    verdict(
+      `ours, users on: warm p50 − ours, sessions on ≤ one UpdateItem + ${USERS_OWN_LIMIT_MS} ms`,
+      label,
+      `${precise(added)} ms = ${precise(bare)} UpdateItem + ${precise(own)} ms`,
+      own <= USERS_OWN_LIMIT_MS,
+      rounds.map(precise).join(' / '),
+    );
+  }
+  const growth = pick(results, 'ours').size.raw - BUNDLE_BEFORE_USERS;
   verdict(
-    `${sessions.name}: ≤ 1 GetPublicKey per environment`,
-    `each cold start, then ${2 * n} warm invocations per round`,
-    `at most ${key.cold} per cold start; ${key.warm} warm`,
-    key.cold <= 1 && key.warm === 0,
+    `ours: bundle ≤ ${kib(BUNDLE_GROWTH_LIMIT)} more than before users`,
+    `raw, against ${BUNDLE_BEFORE_USERS.toLocaleString('en')} bytes`,
+    `${growth >= 0 ? '+' : ''}${kib(growth)} (${pick(results, 'ours').size.raw.toLocaleString('en')} bytes)`,
+    growth <= BUNDLE_GROWTH_LIMIT,
   );
+  for (const [id, op] of [
+    ['ours-sessions', 'GetPublicKey'],
+    ['ours-open-data', 'GenerateDataKey'],
+  ] as const) {
+    const variant = pick(results, id);
+    const calls = most(variant, op);
+    verdict(
+      `${variant.name}: ≤ 1 ${op} per environment`,
+      `each cold start, then ${2 * n} warm invocations per round`,
+      `at most ${calls.cold} per cold start; ${calls.warm} warm`,
+      calls.cold <= 1 && calls.warm === 0,
+    );
+  }
   const ttl = results.ttlCheck;
   const allowed = Math.ceil(ttl.seconds / ttl.ttlSeconds) + 1;
   const sm = most(pick(results, 'ours'), 'GetSecretValue');
@@ -334,6 +450,10 @@ function run(results: BenchResults): string {
     [
       ['date', results.date.slice(0, 10)],
       ['machine', `${m.nproc} cores (${m.cpu}), ${m.memoryGb} GiB, ${m.os}`],
+      [
+        `load average (1 min) over the run: median (p10–p90), ${results.load.n} samples`,
+        `${results.load.median.toFixed(2)} (${results.load.p10.toFixed(2)}–${results.load.p90.toFixed(2)})`,
+      ],
       ['Node.js', m.node],
       ['cold starts per variant', String(s.coldRuns)],
       ['warm rounds × invocations per window', `${s.warmRounds} × ${s.warmInvocations}`],
@@ -360,5 +480,6 @@ export function renderBlocks(results: BenchResults): Record<string, string> {
   for (const { block, columns, operations } of COMPARISONS)
     blocks[block] = comparison(results, columns, operations);
   blocks.results = `${blocks.results}\n\n${references(results)}`;
+  blocks.users = `${blocks.users}\n\n${usersReferences(results)}`;
   return blocks;
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --profile]`: the shipped artifact against the baselines, with sessions off
- * and on, each variant run in fresh Node.js 24 processes on loopback (moto_server for Secrets
- * Manager and KMS behind harness/fault-proxy.ts, which counts the calls, and a fake WeChat that
+ * and on, users and open data on, each variant run in fresh Node.js 24 processes on loopback
+ * (moto_server for Secrets Manager, KMS and DynamoDB behind harness/fault-proxy.ts, which counts
+ * the calls, and a fake WeChat that
  * answers at once). Prints the comparison tables and the verdicts, writes
  * bench/results/latest.json and the generated blocks of docs/performance.md. `--profile` also
  * writes CPU profiles of ours' cold starts and a GC trace of its warm invocations to
@@ -9,7 +10,7 @@
  * 2000), BENCH_WARM_ROUNDS (default 2).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -18,14 +19,14 @@ import { buildArtifact, PROJECT_ROOT } from '../harness/artifact.ts';
 import { loginEvent } from '../harness/events.ts';
 import { startFakeWechat } from '../harness/fake-wechat.ts';
 import { startFaultProxy } from '../harness/fault-proxy.ts';
-import { APP_ID, CODE, referer, singleAppSecret } from '../harness/fixtures.ts';
+import { APP_ID, CODE, OPENID, referer, singleAppSecret } from '../harness/fixtures.ts';
 import {
   type FirstInvocation,
   type LambdaProcess,
   type LambdaProcessOptions,
   startLambdaProcess,
 } from '../harness/lambda-process.ts';
-import { MOTO_MISSING, motoAvailable, startMoto } from '../harness/moto.ts';
+import { MOTO_MISSING, MOTO_REGION, motoAvailable, startMoto } from '../harness/moto.ts';
 import { LOGIN_ESBUILD_OPTIONS } from '../infra/bundling.ts';
 import { fillBlocks } from './doc-blocks.ts';
 import {
@@ -47,6 +48,9 @@ const PROFILE = process.argv.includes('--profile');
 /** With --profile: cold starts profiled per variant. */
 const PROFILE_RUNS = 5;
 const SECRET_NAME = 'weapp-openid/bench';
+const USERS_TABLE = 'weapp-openid-bench-users';
+/** Open data's own table, so that the sealed session_key never lands on the others' item. */
+const OPEN_DATA_USERS_TABLE = 'weapp-openid-bench-open-data-users';
 /** For the TTL check: ours with a 1 s TTL, invoked for about this long. */
 const TTL_CHECK_SECONDS = 3;
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -95,13 +99,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<void> {
   if (!motoAvailable) throw new Error(MOTO_MISSING);
   const started = performance.now();
+  // The machine is shared: its 1-minute load average, every 10 s of the run, goes with the figures.
+  const loads = [loadavg()[0] as number];
+  const sampler = setInterval(() => loads.push(loadavg()[0] as number), 10_000);
+  cleanups.push(async () => clearInterval(sampler));
   const tmp = mkdtempSync(join(tmpdir(), 'weapp-openid-bench-'));
   cleanups.push(async () => rmSync(tmp, { recursive: true, force: true }));
   log('building: cdk synth (the shipped artifact) and esbuild (the best-practice baselines)…');
-  const [artifact, bestPractice, bestPracticeSessions] = await Promise.all([
+  const [artifact, bestPractice, bestPracticeSessions, bestPracticeUsers] = await Promise.all([
     buildArtifact(),
     bundle('best-practice', tmp),
     bundle('best-practice-sessions', tmp),
+    bundle('best-practice-users', tmp),
   ]);
 
   const moto = await startMoto();
@@ -114,12 +123,18 @@ async function main(): Promise<void> {
   await moto.createSecret(SECRET_NAME, singleAppSecret());
   // The signing key as the stack creates it (RSA_2048, SIGN_VERIFY), in moto's region.
   const signingKey = await moto.createSigningKey();
+  // The users table and the open data key as the stack creates them.
+  await moto.createUsersTable(USERS_TABLE);
+  await moto.createUsersTable(OPEN_DATA_USERS_TABLE);
+  const openDataKey = await moto.createSymmetricKey();
 
-  // What the Lambda runtime sets, plus the emulators' endpoints; KMS through the proxy too.
+  // What the Lambda runtime sets, plus the emulators' endpoints; KMS and DynamoDB through the
+  // proxy too.
   const lambdaEnv: Record<string, string> = {
     ...moto.env,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
     AWS_ENDPOINT_URL_KMS: proxy.url,
+    AWS_ENDPOINT_URL_DYNAMODB: proxy.url,
     AWS_DEFAULT_REGION: moto.env.AWS_REGION ?? 'us-east-1',
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
     AWS_LAMBDA_FUNCTION_NAME: 'weapp-openid-bench',
@@ -133,6 +148,14 @@ async function main(): Promise<void> {
     ...lambdaEnv,
     SESSION_KEY_ID: signingKey.keyId,
     SESSION_ISSUER: 'https://login.bench.example',
+  };
+  // Users on (with sessions): every login also writes the user's record, one UpdateItem.
+  const usersEnv = { ...sessionEnv, USERS_TABLE };
+  // Open data on: the record also keeps the session_key, sealed under a data key from KMS.
+  const openDataEnv = {
+    ...usersEnv,
+    USERS_TABLE: OPEN_DATA_USERS_TABLE,
+    OPEN_DATA_KEY_ID: openDataKey.keyId,
   };
   const { NODE_OPTIONS: _, ...withoutNodeOptions } = artifact.environment;
   const ours = (env: Record<string, string>, environment = artifact.environment) => ({
@@ -164,6 +187,13 @@ async function main(): Promise<void> {
       name: 'best-practice, sessions on',
       options: bundled(bestPracticeSessions, sessionEnv),
     },
+    { id: 'ours-users', name: 'ours, users on', options: ours(usersEnv) },
+    {
+      id: 'best-practice-users',
+      name: 'best-practice, users on',
+      options: bundled(bestPracticeUsers, usersEnv),
+    },
+    { id: 'ours-open-data', name: 'ours, open data on', options: ours(openDataEnv) },
   ];
   const byId = (id: string) => variants.find((v) => v.id === id) as Variant;
   const event = (n: number | string) =>
@@ -203,13 +233,38 @@ async function main(): Promise<void> {
       await child.close();
     }
   };
-  const loop = async (child: LambdaProcess, id: string): Promise<Loop> => {
-    const summary = await child.send<Loop>('loop', { event: event(id), count: WARM_INVOCATIONS });
+  const loop = async (child: LambdaProcess, id: string, command = 'loop', arg = {}) => {
+    const summary = await child.send<Loop>(command, {
+      event: event(id),
+      count: WARM_INVOCATIONS,
+      ...arg,
+    });
     if (summary.failures > 0)
       throw new Error(
-        `${id}: ${summary.failures} warm invocations failed: ${JSON.stringify(summary.lastFailure)}`,
+        `${id}: ${summary.failures} of ${command} failed: ${JSON.stringify(summary.lastFailure)}`,
       );
     return summary;
+  };
+  // The bare round trips, without the handler: a GET to the fake WeChat, and ours' UpdateItem
+  // of a login (the same item, expression and answer) through the proxy, unsigned.
+  const bareGet = {
+    url: `${wechat.url}/sns/jscode2session?appid=${APP_ID}&secret=x&js_code=${CODE}&grant_type=authorization_code`,
+  };
+  const bareUpdateItem = {
+    url: proxy.url,
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.UpdateItem',
+      // moto reads the region from the scope and checks no signature.
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({
+      TableName: USERS_TABLE,
+      Key: { id: { S: `${APP_ID}#${OPENID}` } },
+      UpdateExpression: 'SET createdAt = if_not_exists(createdAt, :now), lastLoginAt = :now',
+      ExpressionAttributeValues: { ':now': { N: String(Math.floor(Date.now() / 1000)) } },
+      ReturnValues: 'ALL_NEW',
+    }),
   };
 
   log('sizes: the files the tutorial way loads…');
@@ -241,6 +296,7 @@ async function main(): Promise<void> {
   );
   const warm = new Map<string, { afterCold: Loop; steady: Loop; calls: Calls }[]>();
   let bareHttp: Loop | undefined;
+  const bareUpdateItems: Loop[] = [];
   for (let round = 0; round < WARM_ROUNDS; round++) {
     for (let k = 0; k < warmVariants.length; k++) {
       const variant = warmVariants[(round + k) % warmVariants.length] as Variant;
@@ -249,11 +305,11 @@ async function main(): Promise<void> {
         const afterCold = await loop(child, `warm-${round}`);
         const steady = await loop(child, `steady-${round}`);
         const counted = calls();
-        // The loopback round-trip alone, in the same warm process, for the handler's own time.
-        if (variant.id === 'ours' && !bareHttp) {
-          const url = `${wechat.url}/sns/jscode2session?appid=${APP_ID}&secret=x&js_code=${CODE}&grant_type=authorization_code`;
-          bareHttp = await child.send<Loop>('httpLoop', { url, count: WARM_INVOCATIONS });
-        }
+        // The loopback round-trips alone, in the same warm process, for the handler's own time.
+        if (variant.id === 'ours' && !bareHttp)
+          bareHttp = await loop(child, 'bare', 'httpLoop', bareGet);
+        if (variant.id === 'ours-users')
+          bareUpdateItems.push(await loop(child, 'bare', 'httpLoop', bareUpdateItem));
         return { afterCold, steady, calls: counted };
       });
       warm.set(variant.id, [...(warm.get(variant.id) ?? []), result]);
@@ -310,6 +366,7 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: machine(),
+    load: spread(loads),
     settings: { coldRuns: COLD_RUNS, warmInvocations: WARM_INVOCATIONS, warmRounds: WARM_ROUNDS },
     variants: variants.map((variant): VariantResult => {
       const runs = cold.get(variant.id) ?? [];
@@ -349,12 +406,19 @@ async function main(): Promise<void> {
       };
     }),
     bareHttp: { p50: bareHttp?.p50 ?? Number.NaN, p99: bareHttp?.p99 ?? Number.NaN },
+    bareUpdateItem: {
+      p50: median(bareUpdateItems.map((l) => l.p50)),
+      p99: median(bareUpdateItems.map((l) => l.p99)),
+      rounds: bareUpdateItems.map((l) => ({ p50: l.p50, p99: l.p99 })),
+    },
     ttlCheck,
     elapsedSeconds: (performance.now() - started) / 1000,
   };
 
   const blocks = renderBlocks(results);
-  process.stdout.write(`\n${[blocks.results, blocks.sessions, blocks.targets].join('\n\n')}\n`);
+  process.stdout.write(
+    `\n${[blocks.results, blocks.sessions, blocks.users, blocks.targets].join('\n\n')}\n`,
+  );
   mkdirSync(RESULTS_DIR, { recursive: true });
   const json = { headline: headline(results), verdicts: verdicts(results), ...results };
   writeFileSync(`${RESULTS_DIR}latest.json`, `${JSON.stringify(json, null, 2)}\n`);

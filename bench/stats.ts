@@ -31,11 +31,12 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-/** `12.3` for milliseconds, one decimal below 100, none above. */
+/** `12.3` for milliseconds, one decimal below 100, none above (by size: a difference may be < 0). */
 export function ms(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
-  if (value < 1) return value.toFixed(3);
-  return value < 100 ? value.toFixed(1) : value.toFixed(0);
+  const size = Math.abs(value);
+  if (size < 1) return value.toFixed(3);
+  return size < 100 ? value.toFixed(1) : value.toFixed(0);
 }
 
 export function kib(bytes: number): string {

@@ -1,8 +1,9 @@
 /**
  * What the best-practice baselines do alike, the usual way: read the code from the body, fetch
  * the secret with Powertools Parameters (cached 300 s, parsed as JSON), call code2Session with
- * fetch, and log through Powertools Logger. A baseline that does more after code2Session (sign a
- * session token, …) passes it as a `Step`. Each baseline bundles its own copy with esbuild.
+ * fetch, and log through Powertools Logger. A baseline that does more after code2Session (write
+ * the user's record, sign a session token, …) passes it as `Step`s, run in order. Each baseline
+ * bundles its own copy with esbuild.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
@@ -66,7 +67,7 @@ async function exchange(secretId: string, code: string) {
 }
 
 /** A baseline's handler; built at module scope, as its logger and settings would be. */
-export function loginHandler(serviceName: string, step?: Step) {
+export function loginHandler(serviceName: string, ...steps: Step[]) {
   const logger = new Logger({ serviceName });
   const secretId = process.env.WECHAT_SECRET_ID;
   if (!secretId) throw new Error('WECHAT_SECRET_ID is required');
@@ -86,11 +87,13 @@ export function loginHandler(serviceName: string, step?: Step) {
       return reply(400, { code: 'wechat_error', errcode: Number(errcode) });
     }
     let added: Record<string, unknown> = {};
-    try {
-      added = (await step?.run({ openid, unionid, appId })) ?? {};
-    } catch (error) {
-      logger.error('login', { outcome: step?.failure, error: error as Error });
-      return reply(503, { code: step?.failure });
+    for (const step of steps) {
+      try {
+        added = { ...added, ...(await step.run({ openid, unionid, appId })) };
+      } catch (error) {
+        logger.error('login', { outcome: step.failure, error: error as Error });
+        return reply(503, { code: step.failure });
+      }
     }
     logger.info('login', { outcome: 'ok' });
     return reply(200, { openid, ...(unionid && { unionid }), ...added });
