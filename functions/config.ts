@@ -182,6 +182,11 @@ function openDataConfig(env: NodeJS.ProcessEnv): OpenDataConfig {
       `${ENV.openDataKeyId} needs ${ENV.usersTable}: the sealed session_keys are kept on the user records.`,
     );
   }
+  if (!env[ENV.sessionKeyId]?.trim()) {
+    throw new ConfigError(
+      `${ENV.openDataKeyId} needs ${ENV.sessionKeyId}: POST /open-data decrypts for a session token's caller.`,
+    );
+  }
   const region = awsRegion(env, ENV.openDataKeyId);
   return { kind: 'kms', keyId, kms: { region, endpoint: awsEndpoint('kms', region, env) } };
 }

@@ -188,8 +188,9 @@ export function createApiHandler(
       newTokenId: () => randomUUID(),
     });
   const users = options.users ?? dynamoUsers(config, options.awsCredentials);
-  // Open data keeps session_keys on the user records: without users there is nowhere to.
-  const sealer = users && (options.sealer ?? kmsSealer(config, options.awsCredentials));
+  // Open data keeps session_keys on the user records, and reads them for a token's caller:
+  // without users there is nowhere to keep them, and without tokens nobody to read them for.
+  const sealer = users && tokens && (options.sealer ?? kmsSealer(config, options.awsCredentials));
   const deps: RouteDeps = {
     login: createLogin({
       credentials,

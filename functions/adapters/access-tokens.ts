@@ -1,7 +1,6 @@
 import type { AppCredentials } from '../domain/apps.ts';
 import type { AccessTokens } from '../domain/phone.ts';
 import type { RequestTrace, WechatClient } from '../domain/ports.ts';
-import { Problem } from '../domain/problem.ts';
 import { type Cache, createCache } from './cache.ts';
 
 /**
@@ -54,9 +53,4 @@ export function createAccessTokens(
       return cache.get(trace);
     },
   };
-}
-
-/** Whether WeChat refused the access token the call was made with. */
-export function isRefusedToken(error: unknown): boolean {
-  return error instanceof Problem && error.facts.accessTokenRefused === true;
 }

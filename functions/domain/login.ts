@@ -82,7 +82,11 @@ async function keptPhone(
   try {
     return (await users.recordLogin(appId, user, Math.floor(now() / 1000), sealed)).phone;
   } catch (error) {
-    trace.degraded = `the user record was not written, so the token carries no phone: ${reasonOf(error)}`;
+    trace.storeFailed = true;
+    degrade(
+      trace,
+      `the user record was not written, so the token carries no phone: ${reasonOf(error)}`,
+    );
     return undefined;
   }
 }
@@ -101,7 +105,7 @@ async function sealSessionKey(
 ): Promise<Sealed | null> {
   const key = sessionKey === undefined ? undefined : Buffer.from(sessionKey, 'base64');
   if (key?.length !== 16) {
-    trace.degraded = 'WeChat gave no usable session_key, so none is kept for open data';
+    degrade(trace, 'WeChat gave no usable session_key, so none is kept for open data');
     return null;
   }
   if (!prepared) {
@@ -112,9 +116,17 @@ async function sealSessionKey(
   try {
     return await sealer.seal(key, appId, openid);
   } catch (error) {
-    trace.degraded = `the session_key could not be sealed, so none is kept for open data: ${reasonOf(error)}`;
+    degrade(
+      trace,
+      `the session_key could not be sealed, so none is kept for open data: ${reasonOf(error)}`,
+    );
     return null;
   }
+}
+
+/** Adds a reason the request succeeded with less than it could; earlier ones are kept. */
+export function degrade(trace: RequestTrace, reason: string): void {
+  trace.degraded = trace.degraded === undefined ? reason : `${trace.degraded}; ${reason}`;
 }
 
 /** The operator's words for a failure, never a value. */

@@ -1,9 +1,9 @@
 import type { AppCredentials } from './apps.ts';
 import { withApp } from './credentials.ts';
 import type { Identity } from './identity.ts';
-import { reasonOf } from './login.ts';
+import { degrade, reasonOf } from './login.ts';
 import type { CredentialSource, RequestTrace, WechatClient } from './ports.ts';
-import { Problem } from './problem.ts';
+import { isRefusedToken, Problem } from './problem.ts';
 import type { TokenIssuer } from './token.ts';
 import { type BoundPhone, e164, type UserStore } from './users.ts';
 
@@ -54,16 +54,21 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
   const now = deps.now ?? Date.now;
   return async (caller, code, trace) => {
     trace.openid = caller.openid;
+    // As at a login: a signing key known to be unusable stops the bind before WeChat charges
+    // for a lookup whose number no token could carry.
+    const ready = deps.tokens.ready().catch(codeUnspent);
+    ready.catch(() => {});
     const { value: info, app } = await withApp(deps.credentials, caller.appid, async (app) => {
       trace.appId = app.appId;
       if (deps.wechatBudgetMs !== undefined)
         trace.wechatDeadline ??= performance.now() + deps.wechatBudgetMs;
       // The phone code is not sent before there is a token: a failure here leaves it unspent.
       const token = await deps.accessTokens.get(app, trace).catch(codeUnspent);
+      await ready;
       try {
         return await deps.wechat.phoneNumber(token, code, caller.openid, trace);
       } catch (error) {
-        if (!(error instanceof Problem && error.facts.accessTokenRefused)) throw error;
+        if (!isRefusedToken(error)) throw error;
         // Revoked or expired early: one fresh token, one more call. A second refusal stands.
         const renewed = await deps.accessTokens.renew(app, trace);
         return deps.wechat.phoneNumber(renewed, code, caller.openid, trace);
@@ -81,22 +86,25 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
     };
     trace.phone = phone.phoneNumber;
     const user = { openid: caller.openid, ...(caller.unionid && { unionid: caller.unionid }) };
-    // Kept and signed side by side: neither waits for the other.
-    const [issued] = await Promise.all([
+    // Kept and signed side by side: neither waits for the other, and the paid-for number is
+    // written even when the token cannot be signed (the next login's token carries it).
+    const [issued] = await Promise.allSettled([
       deps.tokens.issue(user, app, phone.phoneNumber),
       keep(deps.users, app.appId, caller.openid, phone, trace),
     ]);
+    if (issued.status === 'rejected') throw issued.reason;
     return {
       openid: caller.openid,
       phoneNumber: phone.phoneNumber,
       countryCode: phone.countryCode,
-      ...issued,
+      ...issued.value,
     };
   };
 }
 
+/** A failure before the phone code went out: the same failure, with the code unspent. */
 function codeUnspent(error: unknown): never {
-  if (error instanceof Problem && error.code.startsWith('upstream_')) {
+  if (error instanceof Problem && error.code !== 'misconfigured') {
     throw new Problem(error.code, { ...error.facts, beforeExchange: true });
   }
   throw error;
@@ -113,6 +121,7 @@ async function keep(
   try {
     await users.bindPhone(appId, openid, phone);
   } catch (error) {
-    trace.degraded = `the phone number was answered but not kept: ${reasonOf(error)}`;
+    trace.storeFailed = true;
+    degrade(trace, `the phone number was answered but not kept: ${reasonOf(error)}`);
   }
 }

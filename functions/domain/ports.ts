@@ -20,10 +20,12 @@ export interface RequestTrace {
   /** The phone number a request bound or carried, in E.164 (logged masked). */
   phone?: string;
   /**
-   * Why a request succeeded with less than it could (the users table failed): logged as
-   * `reason` with outcome `ok`, and counted.
+   * Why a request succeeded with less than it could (the users table failed, no session_key
+   * could be kept): logged as `reason` with outcome `ok`.
    */
   degraded?: string;
+  /** The users table failed on this request: counted as `UserStoreFailures`. */
+  storeFailed?: boolean;
 }
 
 /** An access token from `stable_token`, and how long WeChat says it lives. */

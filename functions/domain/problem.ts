@@ -98,3 +98,8 @@ export class Problem extends Error {
 export function misconfigured(reason: string, facts: FailureFacts = {}): Problem {
   return new Problem('misconfigured', { ...facts, reason });
 }
+
+/** Whether WeChat refused the access token the call was made with (40001, 40014, 42001). */
+export function isRefusedToken(error: unknown): boolean {
+  return error instanceof Problem && error.facts.accessTokenRefused === true;
+}

@@ -159,12 +159,12 @@ export const CATALOGUE = {
     title: 'The session could not be signed',
     retryAfterSeconds: RETRY_AFTER.session,
     detail: ({ publishing, beforeExchange }, route) =>
-      route === 'phone'
-        ? `WeChat verified the phone number, but the backend could not sign a new token carrying it. Wait ${RETRY_AFTER.session} seconds, then log in again: when the number could be kept, the new login's token carries it.`
-        : publishing
-          ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
-          : beforeExchange
-            ? `The backend cannot reach its session signing key right now, so it did not ask WeChat: the code is not used up. Wait ${RETRY_AFTER.session} seconds, then log in again.`
+      publishing
+        ? `The backend could not read its public keys from KMS right now. Retry in ${RETRY_AFTER.session} seconds.`
+        : beforeExchange
+          ? `The backend cannot reach its session signing key right now, so it did not ask WeChat: the ${route === 'phone' ? 'phone code' : 'code'} is not used up. Wait ${RETRY_AFTER.session} seconds, then ${route === 'phone' ? 'send it again' : 'log in again'}.`
+          : route === 'phone'
+            ? `WeChat verified the phone number, but the backend could not sign a new token carrying it. Wait ${RETRY_AFTER.session} seconds, then log in again: when the number could be kept, the new login's token carries it.`
             : `WeChat accepted the login, but the backend could not sign its session token. The code is used up: wait ${RETRY_AFTER.session} seconds, then ${NEW_CODE}.`,
   },
   unauthorized: {

@@ -61,7 +61,7 @@ export function writeRequestLine(log: Logger, service: string, record: RequestRe
   const calledWechat = trace.calls > 0;
   // A request that succeeded without the users table still says why.
   const reason = record.reason ?? trace.degraded;
-  const storeFailed = trace.degraded !== undefined || record.outcome === 'store_unavailable';
+  const storeFailed = trace.storeFailed === true || record.outcome === 'store_unavailable';
   const directives = [
     ...(metric === undefined ? [] : directivesOf(metric)[calledWechat ? 1 : 0]),
     ...(storeFailed ? STORE_FAILURE : []),

@@ -35,10 +35,11 @@ describe('the configuration', () => {
     });
   });
 
-  it('seals session_keys with OPEN_DATA_KEY_ID, and refuses to start without USERS_TABLE, naming both', () => {
+  it('seals session_keys with OPEN_DATA_KEY_ID, and refuses to start without USERS_TABLE or SESSION_KEY_ID, naming both', () => {
     const config = loadConfig({
       OPEN_DATA_KEY_ID: 'alias/open-data',
       USERS_TABLE: 'weapp-users',
+      SESSION_KEY_ID: 'alias/session',
       AWS_REGION: 'ap-east-1',
     });
 
@@ -46,6 +47,13 @@ describe('the configuration', () => {
     expect(() =>
       loadConfig({ OPEN_DATA_KEY_ID: 'alias/open-data', AWS_REGION: 'ap-east-1' }),
     ).toThrow(/OPEN_DATA_KEY_ID needs USERS_TABLE/);
+    expect(() =>
+      loadConfig({
+        OPEN_DATA_KEY_ID: 'alias/open-data',
+        USERS_TABLE: 'weapp-users',
+        AWS_REGION: 'ap-east-1',
+      }),
+    ).toThrow(/OPEN_DATA_KEY_ID needs SESSION_KEY_ID/);
   });
 
   it('signs sessions with the KMS key, publishing the retired ones, at the endpoint the SDK would use', () => {

@@ -53,6 +53,9 @@ export function startEnvironment(options: EnvironmentOptions): Environment {
     SESSION_TTL_SECONDS: String(TTL_SECONDS),
     USERS_TABLE: options.table,
     ...(options.keyId !== undefined && { OPEN_DATA_KEY_ID: options.keyId }),
+    // Open data needs sessions on; the rig signs with an in-memory key it wires itself, so
+    // this id only satisfies the configuration and is never called.
+    SESSION_KEY_ID: 'alias/signed-in-memory-by-the-rig',
     AWS_REGION: MOTO_REGION,
     AWS_ENDPOINT_URL_DYNAMODB: options.dynamodbUrl,
     AWS_ENDPOINT_URL_KMS: options.kmsUrl,

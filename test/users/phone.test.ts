@@ -477,7 +477,7 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       expect(rig.wechat.calls).toEqual([]);
     });
 
-    it('answers 503 session_unavailable with Retry-After when KMS cannot sign the new token', async () => {
+    it('answers 503 session_unavailable with Retry-After when KMS cannot sign the new token, keeping the number', async () => {
       // Prepare: a warm environment, its public key read; then KMS fails.
       const handler = rig.handler();
       expect((await handler(phoneEvent(newPhoneCode(), claimsFor(newOpenid())))).statusCode).toBe(
@@ -485,9 +485,10 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       );
       rig.fresh();
       rig.kms.mode = 'error500';
+      const openid = newOpenid();
 
       // Act
-      const result = await handler(phoneEvent(newPhoneCode(), claimsFor(newOpenid())));
+      const result = await handler(phoneEvent(newPhoneCode(), claimsFor(openid)));
 
       // Assess
       expect(result.statusCode).toBe(503);
@@ -495,6 +496,23 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       expect(problem(result)).toMatchObject({ code: 'session_unavailable' });
       expect(rig.kms.count('Sign')).toBeGreaterThan(0);
       expect(rig.wechat.callsTo(PHONE_PATH)).toHaveLength(1);
+      // Paid for and verified: kept, so the next login's token carries it.
+      expect((await itemOf(rig, openid))?.phoneNumber?.S).toMatch(/^\+86\d+$/);
+    });
+
+    it('answers misconfigured without asking WeChat for the number when the signing key is unusable', async () => {
+      // Prepare: a cold environment whose signing key KMS refuses for good.
+      rig.kms.mode = { awsError: 'DisabledException' };
+      const handler = rig.handler();
+
+      // Act
+      const result = await handler(phoneEvent(newPhoneCode(), claimsFor(newOpenid())));
+
+      // Assess: no lookup bought for a number no token could carry.
+      expect(result.statusCode).toBe(500);
+      expect(problem(result)).toMatchObject({ code: 'misconfigured' });
+      expect(String(bodyOf(result).detail)).toMatch(/session signing key/);
+      expect(rig.wechat.callsTo(PHONE_PATH)).toHaveLength(0);
     });
   });
 
