@@ -1,6 +1,6 @@
 import type { Sealed, SessionKeySealer } from '../domain/open-data.ts';
 import { Problem } from '../domain/problem.ts';
-import type { AwsJsonCall } from './aws-json.ts';
+import { AwsCallError, type AwsJsonCall } from './aws-json.ts';
 import { createCache } from './cache.ts';
 
 const { createCipheriv, createDecipheriv, randomBytes } = process.getBuiltinModule('node:crypto');
@@ -49,7 +49,7 @@ export function createKmsSealer(
     let key = foreign.get(blob);
     if (!key) {
       key = call('Decrypt', { CiphertextBlob: blob, EncryptionContext: CONTEXT, KeyId: keyId })
-        .catch(unavailable)
+        .catch(unopenable)
         .then((answer) => {
           if (typeof answer.Plaintext !== 'string') {
             throw unavailable(new Error('KMS Decrypt answered without a key'));
@@ -115,6 +115,23 @@ function open(key: Buffer, box: string, record: string): Buffer | undefined {
     return undefined;
   }
 }
+
+/**
+ * A data key KMS says it will never decrypt (another key's ciphertext, a corrupt blob): the
+ * kept session_key cannot be opened, which the caller hears as a stale one (log in again);
+ * anything else (throttled, unreachable, denied) is an outage.
+ */
+function unopenable(error: unknown): never {
+  if (error instanceof AwsCallError && error.type !== undefined && NEVER_OPENS.has(error.type)) {
+    throw new Problem('session_key_stale', {
+      reason: `the kept session_key's data key does not decrypt: ${error.message}`,
+      cause: error,
+    });
+  }
+  return unavailable(error);
+}
+
+const NEVER_OPENS = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
 
 function unavailable(error: unknown): never {
   throw new Problem('store_unavailable', {

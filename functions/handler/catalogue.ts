@@ -32,6 +32,8 @@ const OPEN_DATA_USAGE =
   'Send a JSON body {"encryptedData": "…", "iv": "…"} as wx.getWeRunData() (or its kin) gave it, with the session token.';
 const NEW_PHONE_CODE = 'ask the user to tap the phone number button again';
 const NEW_CODE = 'call wx.login() again and send the new code';
+/** WeChat's errcode for a frozen AppSecret. */
+const FROZEN_SECRET = 40243;
 const TELL_OPERATOR = 'Retry with a new code from wx.login(); if it persists, tell the operator.';
 
 const VIOLATIONS: Record<RequestViolation, string> = {
@@ -105,7 +107,7 @@ export const CATALOGUE = {
   },
   rate_limited: {
     status: 429,
-    title: 'Too many logins for this user',
+    title: 'Too many requests to WeChat for this user',
     retryAfterSeconds: RETRY_AFTER.rateLimited,
     detail: (_facts, route) =>
       route === 'phone'
@@ -133,14 +135,15 @@ export const CATALOGUE = {
     status: 502,
     title: 'WeChat gave an unusable answer',
     // The reason is safe to show here: it describes WeChat's answer, never the request.
-    detail: ({ reason, errcode }) => `${upstreamReason(reason, errcode)}. ${TELL_OPERATOR}`,
+    detail: ({ reason, errcode }, route) =>
+      `${upstreamReason(reason, errcode)}. ${route === 'phone' ? `To retry, ${NEW_PHONE_CODE}; if it persists, tell the operator.` : TELL_OPERATOR}`,
     reason: ({ reason, errcode }) => upstreamReason(reason, errcode),
   },
   misconfigured: {
     status: 500,
     title: 'The backend is misconfigured',
-    detail: ({ subject = 'secret' }) =>
-      `The backend is misconfigured: the operator must check ${SUBJECTS[subject]}.`,
+    detail: ({ subject = 'secret', errcode }) =>
+      `The backend is misconfigured: the operator must check ${errcode === FROZEN_SECRET ? `the AppSecret, which WeChat has frozen (errcode ${FROZEN_SECRET}): unfreeze or reset it in the mini program console, then write it to the secret` : SUBJECTS[subject]}.`,
     reason: ({ reason, errcode }) =>
       reason ??
       (errcode === undefined
@@ -151,8 +154,8 @@ export const CATALOGUE = {
     status: 503,
     title: 'The backend cannot read its credentials',
     retryAfterSeconds: RETRY_AFTER.secret,
-    detail: () =>
-      `The backend cannot read its credentials right now. Wait ${RETRY_AFTER.secret} seconds, then ${NEW_CODE}.`,
+    detail: (_facts, route) =>
+      `The backend cannot read its credentials right now. Wait ${RETRY_AFTER.secret} seconds, then ${route === 'phone' ? 'send the same phone code again (it was not sent to WeChat)' : NEW_CODE}.`,
   },
   session_unavailable: {
     status: 503,

@@ -157,6 +157,28 @@ describe.skipIf(!motoAvailable)("open data's faults, on the Lambda's code path",
     },
   );
 
+  it.each(['InvalidCiphertextException', 'IncorrectKeyException'])(
+    'KMS answering %s for a kept data key: 409 session_key_stale, so the client logs in again, not a 503 for good',
+    async (awsError) => {
+      // Prepare: the first environment seals; the second cannot ever decrypt that data key.
+      const sealer = environment(sealing);
+      const reader = environment(failing);
+      const sessionKey = newSessionKey();
+      const claims = await loggedIn(sealer, newOpenid(), sessionKey);
+      failing.mode = { awsError };
+
+      // Act
+      const answer = await postOpenData(reader, claims, encrypt(sessionKey, weRunData()));
+
+      // Assess
+      expect(answer.status).toBe(409);
+      expect(answer.body).toMatchObject({ code: 'session_key_stale' });
+      expect(reader.lines.at(-1)).toMatchObject({
+        reason: expect.stringMatching(new RegExp(awsError)),
+      });
+    },
+  );
+
   it.each(FAULTS.map(([what, mode]) => [what, mode] as const))(
     'KMS %s at GenerateDataKey: the login succeeds and keeps no session_key, dropping the older one; /open-data answers 409; the next login keeps one',
     async (_what, mode) => {

@@ -426,7 +426,7 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       }
     });
 
-    it('answers stable_token 40243 (a frozen AppSecret) with 500 misconfigured, saying so in the log', async () => {
+    it('answers stable_token 40243 (a frozen AppSecret) with 500 misconfigured, saying so in the detail and the log', async () => {
       // Prepare
       rig.wechat.forPath(STABLE_TOKEN_PATH, [], errcode(40243, 'appsecret frozen'));
 
@@ -436,6 +436,7 @@ describe.skipIf(!motoAvailable)('POST /phone through the Lambda handler', () => 
       // Assess
       expect(result.statusCode).toBe(500);
       expect(problem(result)).toMatchObject({ code: 'misconfigured', errcode: 40243 });
+      expect(String(bodyOf(result).detail)).toMatch(/frozen/);
       expect(String(bodyOf(result).detail)).toMatch(/AppSecret/);
       expect(rig.lines.at(-1)).toMatchObject({ reason: expect.stringMatching(/frozen/) });
       expect(rig.wechat.callsTo(PHONE_PATH)).toEqual([]);
