@@ -1,7 +1,7 @@
 import { OPERATOR_OUTCOMES } from '../commons/names.ts';
 import type { FailureFacts, ProblemCode, RequestViolation } from '../domain/problem.ts';
+import { MAX_BODY_BYTES, MAX_CODE_LENGTH } from '../routes/request.ts';
 import type { RouteName } from '../routes/route.ts';
-import { MAX_BODY_BYTES, MAX_CODE_LENGTH } from './request.ts';
 
 /** A code only the local server answers with; API Gateway answers it itself in the cloud. */
 export type RouteProblemCode = 'method_not_allowed';

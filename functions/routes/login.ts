@@ -1,7 +1,7 @@
 import { worstCaseLoginMs } from '../commons/budgets.ts';
 import { METRICS } from '../commons/names.ts';
 import type { LoginRequest } from '../domain/login.ts';
-import { bodyAppId, checkCode, field, jsonBody, refererAppId } from '../handler/request.ts';
+import { bodyAppId, checkCode, field, jsonBody, refererAppId } from './request.ts';
 import { NO_STORE, type Route } from './route.ts';
 
 /**

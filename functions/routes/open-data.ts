@@ -2,7 +2,7 @@ import { KMS, USERS } from '../commons/budgets.ts';
 import { identityFromClaims } from '../domain/identity.ts';
 import type { OpenDataRequest } from '../domain/open-data.ts';
 import { Problem } from '../domain/problem.ts';
-import { field, invalid, jsonBody } from '../handler/request.ts';
+import { field, invalid, jsonBody } from './request.ts';
 import { NO_STORE, type Route } from './route.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -2,7 +2,7 @@ import { worstCasePhoneMs } from '../commons/budgets.ts';
 import { METRICS } from '../commons/names.ts';
 import { type Identity, identityFromClaims } from '../domain/identity.ts';
 import { Problem } from '../domain/problem.ts';
-import { checkCode, field, jsonBody } from '../handler/request.ts';
+import { checkCode, field, jsonBody } from './request.ts';
 import { NO_STORE, type Route } from './route.ts';
 
 /** `POST /phone`: the getPhoneNumber button's code for the caller's verified number. */

@@ -1,6 +1,6 @@
 /**
  * What the contract (docs/endpoint.md, "Requests and answers") says about a login request, written from the
- * contract and not from functions/handler/request.ts: where the contract leaves a choice open,
+ * contract and not from functions/routes/request.ts: where the contract leaves a choice open,
  * the model accepts every reasonable answer. The requests themselves come from
  * request-generators.ts.
  */
