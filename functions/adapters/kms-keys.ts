@@ -13,7 +13,17 @@ export interface KmsKeysOptions {
   readonly publishedKeyIds: readonly string[];
   /** Warns when a retired key cannot be published (the others still are). */
   readonly log: Logger;
+  readonly now?: () => number;
 }
+
+/**
+ * A signing key named by an alias is read again this often, so that every environment, those
+ * that only answer the JWKS included, publishes the key the alias names now within minutes of
+ * a move. A key named by its id or ARN never changes and is read once.
+ */
+export const ALIAS_REREAD_MS = 5 * 60_000;
+/** Keys an alias named earlier, kept in the JWKS so that their tokens verify until they expire. */
+const MAX_SUPERSEDED = 3;
 
 /** KMS answers that mean the key itself is unusable: the operator must fix it, retrying won't. */
 const KEY_PROBLEMS = new Set([
@@ -54,11 +64,28 @@ export function createKmsKeys(options: KmsKeysOptions): TokenKeys & { warm(): vo
   const keyCache = (keyId: string) =>
     createCache<KeyEntry>({
       load: () => readPublicKey(keyId),
-      ttlMs: () => Number.POSITIVE_INFINITY,
+      ttlMs: () => (isAlias(keyId) ? ALIAS_REREAD_MS : Number.POSITIVE_INFINITY),
       isLasting: isKeyProblem,
       forcedEveryMs: FORCED_READ_EVERY_MS,
+      ...(options.now && { now: options.now }),
     });
-  const signing = keyCache(options.signingKeyId);
+  const signingCache = keyCache(options.signingKeyId);
+  /** Keys the alias named before, newest last: still published, never signing. */
+  const superseded: PublicJwk[] = [];
+  let current: PublicJwk | undefined;
+  /** The signing key now; a key the alias no longer names joins `superseded`. */
+  const signing = {
+    async get(): Promise<KeyEntry> {
+      const entry = await signingCache.get();
+      if (current && current.kid !== entry.jwk.kid) {
+        superseded.push(current);
+        if (superseded.length > MAX_SUPERSEDED) superseded.shift();
+      }
+      current = entry.jwk;
+      return entry;
+    },
+    drop: () => signingCache.drop(),
+  };
   const retired = options.publishedKeyIds.map((id) => ({ id, cache: keyCache(id) }));
   /** A lasting `Sign` refusal, remembered as a lasting read is. */
   let refused: { readonly error: Problem; readonly at: number } | undefined;
@@ -134,14 +161,14 @@ export function createKmsKeys(options: KmsKeysOptions): TokenKeys & { warm(): vo
       }
     },
     async published() {
-      const [current, ...others] = await Promise.allSettled([
+      const [signingKey, ...others] = await Promise.allSettled([
         signing.get(),
         ...retired.map(({ cache }) => cache.get()),
       ]);
       // Without the signing key the JWKS would refuse every new token: fail. A retired key
       // that cannot be read (deleted early, disabled) only loses its old tokens: warn.
-      if (current?.status !== 'fulfilled') throw publishingFailure(current?.reason);
-      const keys = [current.value.jwk];
+      if (signingKey?.status !== 'fulfilled') throw publishingFailure(signingKey?.reason);
+      const keys = [signingKey.value.jwk, ...superseded];
       others.forEach((result, i) => {
         if (result.status === 'fulfilled') keys.push(result.value.jwk);
         else {
@@ -156,7 +183,7 @@ export function createKmsKeys(options: KmsKeysOptions): TokenKeys & { warm(): vo
     },
     /** Starts reading the public keys now (at init), so the first request finds them ready. */
     warm() {
-      for (const cache of [signing, ...retired.map((key) => key.cache)]) {
+      for (const cache of [signingCache, ...retired.map((key) => key.cache)]) {
         cache.get().catch(() => {});
       }
     },
@@ -166,6 +193,11 @@ export function createKmsKeys(options: KmsKeysOptions): TokenKeys & { warm(): vo
 /** The key's own id, from its ARN (`arn:…:key/<id>`) or the id itself: KMS answers either. */
 function keyOf(keyIdOrArn: string): string {
   return keyIdOrArn.slice(keyIdOrArn.lastIndexOf('/') + 1);
+}
+
+/** An alias (`alias/…`, or an alias ARN): the key it names may change. */
+function isAlias(keyId: string): boolean {
+  return keyId.startsWith('alias/') || keyId.includes(':alias/');
 }
 
 function isKeyProblem(error: unknown): error is Problem {

@@ -1,5 +1,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsJsonClient } from '../../functions/adapters/aws-json.ts';
+import { rsaPublicJwk } from '../../functions/adapters/jwk.ts';
+import { ALIAS_REREAD_MS, createKmsKeys } from '../../functions/adapters/kms-keys.ts';
 import { createLogger } from '../../functions/adapters/log.ts';
 import { createStaticSource } from '../../functions/adapters/secret-store.ts';
 import { FORCED_READ_EVERY_MS } from '../../functions/commons/budgets.ts';
@@ -94,6 +97,51 @@ describe.skipIf(!motoAvailable)('the session signing key', () => {
         audience: APP_ID,
       }),
     ).resolves.toBeDefined();
+  });
+
+  it('publishes, in an environment that only answers the JWKS, the key a moved alias names within ALIAS_REREAD_MS, keeping the old one', async () => {
+    // Prepare: an environment that never signs, only publishes, with a clock of its own.
+    const alias = `alias/jwks-only-${Date.now()}`;
+    const first = await moto.createSigningKey(alias);
+    const second = await moto.createSigningKey();
+    let clock = 0;
+    const keys = createKmsKeys({
+      call: createAwsJsonClient({
+        label: 'KMS',
+        service: 'kms',
+        targetPrefix: 'TrentService',
+        region: MOTO_REGION,
+        endpoint: new URL(proxy.url),
+        credentials: async () => ({ accessKeyId: 'testing', secretAccessKey: 'testing' }),
+        callMs: 1000,
+        totalMs: 2500,
+        attempts: 3,
+      }),
+      signingKeyId: alias,
+      publishedKeyIds: [],
+      log: QUIET,
+      now: () => clock,
+    });
+    const kidOf = async (keyId: string) =>
+      rsaPublicJwk(
+        Buffer.from(
+          String((await moto.kms('TrentService.GetPublicKey', { KeyId: keyId })).PublicKey),
+          'base64',
+        ),
+      ).kid;
+    const before = (await keys.published()).map((key) => key.kid);
+    await moto.kms('TrentService.UpdateAlias', { AliasName: alias, TargetKeyId: second.keyId });
+
+    // Act
+    clock = ALIAS_REREAD_MS - 1;
+    const soon = (await keys.published()).map((key) => key.kid);
+    clock = ALIAS_REREAD_MS;
+    const later = (await keys.published()).map((key) => key.kid);
+
+    // Assess: the new key within the interval, and the old one still published for its tokens.
+    expect(before).toEqual([await kidOf(first.keyId)]);
+    expect(soon).toEqual(before);
+    expect(later).toEqual([await kidOf(second.keyId), await kidOf(first.keyId)]);
   });
 
   it('answers misconfigured before WeChat spends the code once the key is known unusable, and reads it again at most every 5 s', async () => {
