@@ -11,18 +11,14 @@ export const LOGIN_FUNCTION_ENTRY = fileURLToPath(
   new URL('../functions/openid.ts', import.meta.url),
 );
 
-/** CJS dependencies inside an ESM bundle still find `require`. */
-const REQUIRE_BANNER =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
 /** The bundle's settings, in the words of NodejsFunction's `bundling` props. */
 export const LOGIN_BUNDLING = {
   target: 'node24',
   minify: true,
   sourceMap: true,
-  // Prefer the ESM build of dependencies; CJS ones still work thanks to the banner.
+  // Prefer the ESM build of a dependency. The function has none (its SigV4 signer is its own),
+  // so no CJS `require` shim is bundled; the artifact test would catch one that needed it.
   mainFields: ['module', 'main'],
-  banner: REQUIRE_BANNER,
 } as const;
 
 /** The same settings as esbuild build options (ESM, everything bundled, nothing external). */
@@ -33,6 +29,5 @@ export const LOGIN_ESBUILD_OPTIONS: BuildOptions = {
   target: LOGIN_BUNDLING.target,
   minify: LOGIN_BUNDLING.minify,
   mainFields: [...LOGIN_BUNDLING.mainFields],
-  banner: { js: LOGIN_BUNDLING.banner },
   logLevel: 'silent',
 };

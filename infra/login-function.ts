@@ -5,7 +5,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { FUNCTION_TIMEOUT_SECONDS } from '../functions/routes/index.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../functions/routes/timeout.ts';
 import { LOGIN_BUNDLING, LOGIN_FUNCTION_ENTRY } from './bundling.ts';
 
 /**
@@ -71,7 +71,6 @@ export class LoginFunction extends NodejsFunction {
         minify: LOGIN_BUNDLING.minify,
         sourceMap: LOGIN_BUNDLING.sourceMap,
         mainFields: [...LOGIN_BUNDLING.mainFields],
-        banner: LOGIN_BUNDLING.banner,
         // Self-contained: nothing is taken from the runtime's copy of the AWS SDK.
         externalModules: [],
       },

@@ -6,9 +6,9 @@
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type AwsCredentials, credentialsFromEnv } from '../functions/adapters/aws-json.ts';
-import { Sha256 } from '../functions/adapters/sha256.ts';
 import { parseJsonObject } from '../functions/commons/json.ts';
 import { awsEndpoint, ConfigError } from '../functions/config.ts';
+import { Sha256 } from '../harness/sha256.ts';
 import { networkMessage, type Outcome, send } from './doctor-http.ts';
 
 /** Where and as whom the doctor invokes the function. */

@@ -1,7 +1,6 @@
-import { SignatureV4 } from '@smithy/signature-v4';
 import { parseJsonObject } from '../commons/json.ts';
 import { HttpFailure, send } from './http.ts';
-import { Sha256 } from './sha256.ts';
+import { signV4 } from './sigv4.ts';
 
 /** AWS credentials as the Lambda runtime (or the caller's shell) provides them. */
 export interface AwsCredentials {
@@ -56,34 +55,28 @@ export type AwsJsonCall = (
  * operation this project calls is safe to repeat), and errors named by their AWS type.
  */
 export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall {
-  const signer = new SignatureV4({
-    service: options.service,
-    region: options.region,
-    credentials: options.credentials,
-    sha256: Sha256,
-  });
   const { endpoint } = options;
   const contentType = `application/x-amz-json-${options.jsonVersion ?? '1.1'}`;
 
   async function once(operation: string, body: string, deadline: number) {
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: endpoint.protocol,
-      hostname: endpoint.hostname,
-      port: endpoint.port ? Number(endpoint.port) : undefined,
-      path: endpoint.pathname,
-      query: {},
-      headers: {
-        host: endpoint.host,
-        'content-type': contentType,
-        'x-amz-target': `${options.targetPrefix}.${operation}`,
+    const headers = signV4(
+      {
+        method: 'POST',
+        path: endpoint.pathname,
+        headers: {
+          host: endpoint.host,
+          'content-type': contentType,
+          'x-amz-target': `${options.targetPrefix}.${operation}`,
+        },
+        body,
       },
-      body,
-    });
+      { service: options.service, region: options.region },
+      await options.credentials(),
+    );
     const response = await send({
       method: 'POST',
       url: endpoint,
-      headers: signed.headers,
+      headers,
       body,
       timeoutMs: Math.max(1, Math.min(options.callMs, deadline - performance.now())),
     });

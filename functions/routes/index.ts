@@ -1,4 +1,3 @@
-import { FUNCTION_HEADROOM_MS, WECHAT } from '../commons/budgets.ts';
 import { deleteMe } from './delete-me.ts';
 import { discovery } from './discovery.ts';
 import { jwks } from './jwks.ts';
@@ -13,15 +12,6 @@ import { type Feature, isServed, type Route } from './route.ts';
  * local server, the CDK API and the function's timeout all read this list.
  */
 export const ROUTES: readonly Route[] = [login, discovery, jwks, me, phone, deleteMe, openData];
-
-/**
- * The function's timeout, in whole seconds: the slowest route's worst path at the largest
- * WeChat timeout, plus headroom, so every request still gets its answer and its log line.
- */
-export const FUNCTION_TIMEOUT_SECONDS = Math.ceil(
-  (Math.max(...ROUTES.map((route) => route.budgetMs(WECHAT.maxTimeoutMs))) + FUNCTION_HEADROOM_MS) /
-    1000,
-);
 
 /** The routes served when these features are on; the others answer 404. */
 export function servedRoutes(on: ReadonlySet<Feature>): readonly Route[] {

@@ -10,7 +10,8 @@ import {
   worstCaseLoginMs,
   worstCasePhoneMs,
 } from '../../functions/commons/budgets.ts';
-import { FUNCTION_TIMEOUT_SECONDS, ROUTES } from '../../functions/routes/index.ts';
+import { ROUTES } from '../../functions/routes/index.ts';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../functions/routes/timeout.ts';
 
 describe('the request budgets', () => {
   it('fit the worst login, at the largest WeChat timeout, inside the function timeout', () => {

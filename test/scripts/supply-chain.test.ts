@@ -7,8 +7,9 @@ describe('the shipped bundle', () => {
     const { packages } = await bundledPackages();
     const tree = productionTree();
 
-    // Assess
-    expect(packages.length).toBeGreaterThan(0);
+    // Assess: the function ships no package at all (its SigV4 signer is its own), and were one
+    // to come back, it would have to be a production dependency.
+    expect(packages.map((p) => p.name)).toEqual([]);
     expect(packages.filter((p) => !tree.has(p.name)).map((p) => p.name)).toEqual([]);
   }, 60_000);
 });

@@ -5,7 +5,8 @@ import type { Checksum, SourceData } from '@smithy/types';
 const { createHash, createHmac } = process.getBuiltinModule('node:crypto');
 
 /**
- * SHA-256, or HMAC-SHA-256 when given a key: the hash the SDK's SigV4 signer is built with.
+ * SHA-256, or HMAC-SHA-256 when given a key: the hash the SDK's SigV4 signer is built with,
+ * for the doctor's Lambda call and the test that holds the function's own signer to the SDK's.
  * Node's own crypto does the work; this only adapts it to the signer's interface.
  */
 export class Sha256 implements Checksum {
