@@ -1,8 +1,9 @@
 import { withApp } from './credentials.ts';
 import type { Sealed, SessionKeySealer } from './open-data.ts';
 import type { CredentialSource, RequestTrace, WechatClient, WechatUser } from './ports.ts';
-import { Problem } from './problem.ts';
+import { reasonOf, unspent } from './problem.ts';
 import type { IssuedToken, TokenIssuer } from './token.ts';
+import { degrade } from './trace.ts';
 import type { BoundPhone, UserStore } from './users.ts';
 
 /** A validated login request. */
@@ -43,7 +44,7 @@ export function createLogin(deps: LoginDeps): Login {
   return async (request, trace) => {
     // The signing key is checked beside the secret read, before WeChat spends the code: a key
     // known to be unusable (or KMS unreachable) costs the user nothing.
-    const ready = deps.tokens?.ready().catch(beforeExchange);
+    const ready = deps.tokens?.ready().catch(unspent);
     ready?.catch(() => {});
     // Likewise the key that seals the session_key, for open data.
     const sealing = deps.sealer?.prepare();
@@ -109,8 +110,10 @@ async function sealSessionKey(
     return null;
   }
   if (!prepared) {
-    trace.degraded =
-      'the session_key sealing key could not be read, so no session_key is kept for open data';
+    degrade(
+      trace,
+      'the session_key sealing key could not be read, so no session_key is kept for open data',
+    );
     return null;
   }
   try {
@@ -122,21 +125,4 @@ async function sealSessionKey(
     );
     return null;
   }
-}
-
-/** Adds a reason the request succeeded with less than it could; earlier ones are kept. */
-export function degrade(trace: RequestTrace, reason: string): void {
-  trace.degraded = trace.degraded === undefined ? reason : `${trace.degraded}; ${reason}`;
-}
-
-/** The operator's words for a failure, never a value. */
-export function reasonOf(error: unknown): string {
-  return error instanceof Problem ? (error.reason ?? error.code) : String(error);
-}
-
-/** A signing failure found before the exchange: the same failure, with the code unspent. */
-function beforeExchange(error: unknown): never {
-  if (error instanceof Problem)
-    throw new Problem(error.code, { ...error.facts, beforeExchange: true });
-  throw error;
 }

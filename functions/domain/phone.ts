@@ -1,10 +1,10 @@
 import type { AppCredentials } from './apps.ts';
 import { withApp } from './credentials.ts';
 import type { Identity } from './identity.ts';
-import { degrade, reasonOf } from './login.ts';
 import type { CredentialSource, RequestTrace, WechatClient } from './ports.ts';
-import { isRefusedToken, Problem } from './problem.ts';
+import { isRefusedToken, Problem, reasonOf, unspent } from './problem.ts';
 import type { TokenIssuer } from './token.ts';
+import { degrade } from './trace.ts';
 import { type BoundPhone, e164, type UserStore } from './users.ts';
 
 /** WeChat access tokens, kept per AppID (adapters/access-tokens.ts). */
@@ -56,14 +56,14 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
     trace.openid = caller.openid;
     // As at a login: a signing key known to be unusable stops the bind before WeChat charges
     // for a lookup whose number no token could carry.
-    const ready = deps.tokens.ready().catch(codeUnspent);
+    const ready = deps.tokens.ready().catch(unspent);
     ready.catch(() => {});
     const { value: info, app } = await withApp(deps.credentials, caller.appid, async (app) => {
       trace.appId = app.appId;
       if (deps.wechatBudgetMs !== undefined)
         trace.wechatDeadline ??= performance.now() + deps.wechatBudgetMs;
       // The phone code is not sent before there is a token: a failure here leaves it unspent.
-      const token = await deps.accessTokens.get(app, trace).catch(codeUnspent);
+      const token = await deps.accessTokens.get(app, trace).catch(unspent);
       await ready;
       try {
         return await deps.wechat.phoneNumber(token, code, caller.openid, trace);
@@ -100,14 +100,6 @@ export function createBindPhone(deps: PhoneDeps): BindPhone {
       ...issued.value,
     };
   };
-}
-
-/** A failure before the phone code went out: the same failure, with the code unspent. */
-function codeUnspent(error: unknown): never {
-  if (error instanceof Problem && error.code !== 'misconfigured') {
-    throw new Problem(error.code, { ...error.facts, beforeExchange: true });
-  }
-  throw error;
 }
 
 async function keep(

@@ -103,3 +103,19 @@ export function misconfigured(reason: string, facts: FailureFacts = {}): Problem
 export function isRefusedToken(error: unknown): boolean {
   return error instanceof Problem && error.facts.accessTokenRefused === true;
 }
+
+/**
+ * A failure met before WeChat was asked (a key, a secret, an access token): the same failure,
+ * said with the code unspent. A `misconfigured` answer needs the operator, whatever the code.
+ */
+export function unspent(error: unknown): never {
+  if (error instanceof Problem && error.code !== 'misconfigured') {
+    throw new Problem(error.code, { ...error.facts, beforeExchange: true });
+  }
+  throw error;
+}
+
+/** The operator's words for a failure, never a value. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Problem ? (error.reason ?? error.code) : String(error);
+}
