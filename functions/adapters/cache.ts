@@ -36,6 +36,8 @@ export interface Cache<T, C = void> {
   refresh(context: C): Promise<T>;
   /** Forgets the kept value: the next `get` loads. */
   drop(): void;
+  /** The kept value, fresh or not, without loading: undefined when none was loaded yet. */
+  peek(): T | undefined;
 }
 
 interface Kept<T> {
@@ -107,5 +109,6 @@ export function createCache<T, C = void>(options: CacheOptions<T, C>): Cache<T, 
     drop() {
       kept = undefined;
     },
+    peek: () => kept?.value,
   };
 }

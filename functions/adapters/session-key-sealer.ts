@@ -23,8 +23,6 @@ export function createKmsSealer(
   call: AwsJsonCall,
   keyId: string,
 ): SessionKeySealer & { warm(): void } {
-  /** This environment's data key once generated: reading a record never generates one. */
-  let mine: { readonly plain: Buffer; readonly blob: string } | undefined;
   const own = createCache<{ readonly plain: Buffer; readonly blob: string }>({
     load: async () => {
       const answer = await call('GenerateDataKey', {
@@ -35,8 +33,7 @@ export function createKmsSealer(
       if (typeof answer.Plaintext !== 'string' || typeof answer.CiphertextBlob !== 'string') {
         throw unavailable(new Error('KMS GenerateDataKey answered without a key'));
       }
-      mine = { plain: Buffer.from(answer.Plaintext, 'base64'), blob: answer.CiphertextBlob };
-      return mine;
+      return { plain: Buffer.from(answer.Plaintext, 'base64'), blob: answer.CiphertextBlob };
     },
     ttlMs: () => Number.POSITIVE_INFINITY,
   });
@@ -45,6 +42,7 @@ export function createKmsSealer(
   const dataKey = (blob: string): Promise<Buffer> => {
     // Only a key already generated can have sealed the record: a read never waits for (nor
     // spends its budget on) this environment's GenerateDataKey, only on one Decrypt.
+    const mine = own.peek();
     if (mine?.blob === blob) return Promise.resolve(mine.plain);
     let key = foreign.get(blob);
     if (!key) {

@@ -139,9 +139,12 @@ describe('the cache under the secret, the public keys and the access tokens', ()
     });
     await cache.get('first request');
 
+    const peeked = cache.peek();
     cache.drop();
+    const dropped = cache.peek();
     const renewed = await cache.get('second request');
 
+    expect([peeked, dropped]).toEqual(['token-1', undefined]);
     expect(renewed).toBe('token-2');
     expect(contexts).toEqual(['first request', 'second request']);
   });
