@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KMS, USERS } from '../../functions/commons/budgets.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultMode, type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 import {
   createOpenDataTable,
   type Environment,
@@ -72,14 +73,14 @@ const FAULTS: readonly (readonly [string, FaultMode, RegExp])[] = [
 
 describe.skipIf(!motoAvailable)("open data's faults, on the Lambda's code path", () => {
   beforeAll(async () => {
-    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
     [dynamodb, sealing, failing] = await Promise.all([
       startFaultProxy(moto.endpoint),
       startFaultProxy(moto.endpoint),
       startFaultProxy(moto.endpoint),
     ]);
     keyId = (await moto.createSymmetricKey()).keyId;
-    table = await createOpenDataTable(moto.endpoint, 'weapp-openid-open-data-faults');
+    table = await createOpenDataTable(moto.endpoint, uniqueName('weapp-openid-open-data-faults'));
   });
   afterAll(async () => {
     await Promise.all([dynamodb?.close(), sealing?.close(), failing?.close(), wechat?.close()]);

@@ -13,14 +13,9 @@ import { json, loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import { APP_ID, singleAppSecret } from '../../harness/fixtures.ts';
-import {
-  MOTO_REGION,
-  type Moto,
-  motoAvailable,
-  requireMotoInCi,
-  startMoto,
-} from '../../harness/moto.ts';
+import { MOTO_REGION, type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
 import { rememberToken } from '../support/leak-guard.ts';
+import { sharedMoto } from '../support/moto.ts';
 
 requireMotoInCi();
 
@@ -59,7 +54,7 @@ const jwksOf = async (handler: ReturnType<typeof handlerFor>) =>
 
 describe.skipIf(!motoAvailable)('the session signing key', () => {
   beforeAll(async () => {
-    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
     proxy = await startFaultProxy(moto.endpoint);
   });
   afterAll(async () => {

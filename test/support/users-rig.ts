@@ -10,8 +10,9 @@ import { loginEvent } from '../../harness/events.ts';
 import { type FakeWechat, ok, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import { APP_ID, OPENID, singleAppSecret } from '../../harness/fixtures.ts';
-import { MOTO_REGION, type Moto, startMoto } from '../../harness/moto.ts';
+import { MOTO_REGION, type Moto } from '../../harness/moto.ts';
 import { rememberToken } from './leak-guard.ts';
+import { sharedMoto, uniqueName } from './moto.ts';
 
 export const ISSUER = 'https://login.example.com';
 /** Short, so that a silent WeChat costs the tests little; the bounds scale with it. */
@@ -44,15 +45,15 @@ export interface UsersRig {
 }
 
 export async function startUsersRig(): Promise<UsersRig> {
-  const [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+  const [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
   const [secrets, kms, dynamodb] = await Promise.all([
     startFaultProxy(moto.endpoint),
     startFaultProxy(moto.endpoint),
     startFaultProxy(moto.endpoint),
   ]);
-  const secretArn = await moto.createSecret('weapp-openid/users', singleAppSecret());
+  const secretArn = await moto.createSecret(uniqueName('weapp-openid/users'), singleAppSecret());
   const { arn: keyArn } = await moto.createSigningKey();
-  const table = await moto.createUsersTable('weapp-openid-users');
+  const table = await moto.createUsersTable(uniqueName('weapp-openid-users'));
   const lines: Record<string, unknown>[] = [];
   const written: string[] = [];
   const log = createLogger({}, (line) => {

@@ -3,7 +3,8 @@ import { USERS_TABLE_KEY } from '../../functions/commons/names.ts';
 import { type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
 import { type FaultProxy, startFaultProxy } from '../../harness/fault-proxy.ts';
 import { APP_ID, OTHER_APP_ID } from '../../harness/fixtures.ts';
-import { type Moto, motoAvailable, requireMotoInCi, startMoto } from '../../harness/moto.ts';
+import { type Moto, motoAvailable, requireMotoInCi } from '../../harness/moto.ts';
+import { sharedMoto, uniqueName } from '../support/moto.ts';
 import {
   claimsFor,
   createOpenDataTable,
@@ -56,10 +57,10 @@ describe.skipIf(!motoAvailable)("POST /open-data on the Lambda's code path", () 
   let env: Environment;
 
   beforeAll(async () => {
-    [moto, wechat] = await Promise.all([startMoto(), startFakeWechat()]);
+    [moto, wechat] = await Promise.all([sharedMoto(), startFakeWechat()]);
     kms = await startFaultProxy(moto.endpoint);
     keyId = (await moto.createSymmetricKey('alias/weapp-openid-open-data')).arn;
-    table = await createOpenDataTable(moto.endpoint, 'weapp-openid-open-data-users');
+    table = await createOpenDataTable(moto.endpoint, uniqueName('weapp-openid-open-data-users'));
     env = environment();
   });
   afterAll(async () => {
