@@ -3,8 +3,16 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWechatClient } from '../../functions/adapters/wechat-client.ts';
 import type { RequestTrace } from '../../functions/domain/ports.ts';
-import { Problem } from '../../functions/domain/problem.ts';
-import { errcode, type FakeWechat, startFakeWechat } from '../../harness/fake-wechat.ts';
+import { isRefusedToken, Problem } from '../../functions/domain/problem.ts';
+import {
+  accessToken,
+  errcode,
+  type FakeWechat,
+  PHONE_PATH,
+  phoneInfo,
+  STABLE_TOKEN_PATH,
+  startFakeWechat,
+} from '../../harness/fake-wechat.ts';
 import { APP_ID, APP_SECRET, CODE, OPENID } from '../../harness/fixtures.ts';
 
 let wechat: FakeWechat;
@@ -227,3 +235,107 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+describe('stable_token', () => {
+  it('asks in normal mode with the app credentials and answers the token and its lifetime', async () => {
+    wechat.forPath(STABLE_TOKEN_PATH, [accessToken('TOKEN-A', 7000)]);
+
+    const token = await client().stableToken(app, newTrace());
+
+    expect(token).toEqual({ token: 'TOKEN-A', expiresInSeconds: 7000 });
+    expect(wechat.callsTo(STABLE_TOKEN_PATH)[0]?.body).toEqual({
+      grant_type: 'client_credential',
+      appid: APP_ID,
+      secret: APP_SECRET,
+    });
+  });
+
+  it.each([
+    [40013, 'secret', undefined],
+    [40125, 'secret', undefined],
+    [40243, 'secret', /frozen/],
+    [40164, 'ip_allowlist', /allow-list/],
+    [61004, 'ip_allowlist', /allow-list/],
+  ])('answers errcode %i as misconfigured about the %s', async (code, subject, reason) => {
+    wechat.forPath(STABLE_TOKEN_PATH, [errcode(code)]);
+
+    const problem = await failure(client().stableToken(app, newTrace()));
+
+    expect(problem.code).toBe('misconfigured');
+    expect(problem.facts).toMatchObject({ errcode: code, subject });
+    if (reason) expect(problem.reason).toMatch(reason);
+  });
+
+  it('answers a success without a token as upstream_error', async () => {
+    wechat.forPath(STABLE_TOKEN_PATH, [{ kind: 'json', body: { expires_in: 7200 } }]);
+
+    const problem = await failure(client().stableToken(app, newTrace()));
+
+    expect(problem.code).toBe('upstream_error');
+    expect(problem.reason).toMatch(/no access token/);
+  });
+});
+
+describe('getuserphonenumber', () => {
+  it("posts the phone code with the token's openid and the access token in the query", async () => {
+    wechat.forPath(PHONE_PATH, [phoneInfo({ purePhoneNumber: '51234567', countryCode: '852' })]);
+
+    const phone = await client().phoneNumber('TOKEN-B', 'phone-code-1', OPENID, newTrace());
+
+    expect(phone).toEqual({
+      purePhoneNumber: '51234567',
+      countryCode: '852',
+      watermarkAppId: APP_ID,
+    });
+    const [call] = wechat.callsTo(PHONE_PATH);
+    expect(call?.body).toEqual({ code: 'phone-code-1', openid: OPENID });
+    expect(call?.accessToken).toBe('TOKEN-B');
+  });
+
+  it.each([
+    [40029, 'invalid_phone_code'],
+    [45011, 'rate_limited'],
+    [40013, 'misconfigured'],
+  ])('answers errcode %i as %s', async (code, expected) => {
+    wechat.forPath(PHONE_PATH, [errcode(code)]);
+
+    const problem = await failure(client().phoneNumber('TOKEN', 'phone-code', OPENID, newTrace()));
+
+    expect(problem.code).toBe(expected);
+    expect(problem.errcode).toBe(code);
+  });
+
+  it.each([40001, 40014, 42001])('marks errcode %i as a refused access token', async (code) => {
+    wechat.forPath(PHONE_PATH, [errcode(code)]);
+
+    const problem = await failure(client().phoneNumber('TOKEN', 'phone-code', OPENID, newTrace()));
+
+    expect(problem.code).toBe('upstream_error');
+    expect(isRefusedToken(problem)).toBe(true);
+  });
+
+  it.each([
+    ['no phone_info', { errcode: 0, errmsg: 'ok' }],
+    [
+      'a number that is not digits',
+      { errcode: 0, phone_info: { purePhoneNumber: '+86 138', countryCode: '86' } },
+    ],
+    ['no country code', { errcode: 0, phone_info: { purePhoneNumber: '13800138000' } }],
+  ])('answers a success with %s as upstream_error', async (_what, body) => {
+    wechat.forPath(PHONE_PATH, [{ kind: 'json', body }]);
+
+    const problem = await failure(client().phoneNumber('TOKEN', 'phone-code', OPENID, newTrace()));
+
+    expect(problem.code).toBe('upstream_error');
+    expect(problem.reason).toMatch(/phone_info/);
+  });
+
+  it("calls WeChat no more once the request's shared deadline has passed", async () => {
+    const trace = { ...newTrace(), wechatDeadline: performance.now() - 1 };
+
+    const problem = await failure(client().phoneNumber('TOKEN', 'phone-code', OPENID, trace));
+
+    expect(problem.code).toBe('upstream_timeout');
+    expect(wechat.calls).toHaveLength(0);
+  });
+});
