@@ -7,10 +7,10 @@ import base from './vitest.config.ts';
  * data and the local refusals (in this process, with memory stores), and the pinned property
  * findings. The phone use case is left out of the mutated files: its tests need moto. The
  * generated properties are left out: thousands of cases per run, once per mutant, would take
- * hours on 2 cores. The child-process,
- * moto and CDK tests cover other code. (Not mergeConfig: it would append to `include`.) The
- * base's projects are left out, since with them this `include` would not apply, and so is its
- * worker count: Stryker runs its own processes side by side.
+ * hours on 2 cores. The child-process, moto and CDK tests cover other code. (Not mergeConfig:
+ * it would append to `include`.) The base's projects are left out, since with them this
+ * `include` would not apply, and so is its worker count: Stryker runs its own processes side
+ * by side.
  */
 const { projects: _projects, maxWorkers: _maxWorkers, ...shared } = base.test ?? {};
 
