@@ -1,6 +1,6 @@
 /** deleteAccount() against the fake backend: the contract's `DELETE /me`, on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from '../support/client.ts';
+import { type ClientError, createClient, rejection } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,
@@ -23,15 +23,6 @@ const setup = () => {
   const sent = (route: string) =>
     backend.received.slice(from).filter((r) => `${r.method} ${r.path}` === route);
   return { standIn, client, sent };
-};
-
-const rejection = async (promise: Promise<unknown>): Promise<ClientError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as ClientError;
 };
 
 describe('deleteAccount()', () => {

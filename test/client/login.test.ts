@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from '../support/client.ts';
+import { type ClientError, createClient, rejection } from '../support/client.ts';
 import { type Sandbox, startSandbox } from '../support/local-server.ts';
 import { sentTo, standInWx } from '../support/wx-runtime.ts';
 
@@ -16,15 +16,6 @@ const setup = () => {
   const client = createClient({ baseUrl: sandbox.baseUrl, wx: standIn.wx });
   const logins = () => sentTo(standIn, 'POST', '/openid');
   return { standIn, client, logins };
-};
-
-const rejection = async (promise: Promise<unknown>): Promise<ClientError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as ClientError;
 };
 
 describe('login()', () => {

@@ -5,7 +5,7 @@
  * decrypt after it, as on WeChat.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from '../support/client.ts';
+import { type ClientError, createClient, rejection } from '../support/client.ts';
 import { type FakeBackend, OPENID, problem, startFakeBackend } from '../support/fake-backend.ts';
 import { APP_ID, standInWx, type WeChatUser } from '../support/wx-runtime.ts';
 
@@ -33,15 +33,6 @@ const setup = (storage = new Map<string, string>(), user: WeChatUser = {}) => {
     return () => standIn.calls.slice(mark);
   };
   return { standIn, client, sent, weRun, callsAfter };
-};
-
-const rejection = async (promise: Promise<unknown>): Promise<ClientError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as ClientError;
 };
 
 describe('openData()', () => {

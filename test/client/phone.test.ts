@@ -3,7 +3,7 @@
  * `POST /phone` and `POST /openid` wire format, on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient } from '../support/client.ts';
+import { type ClientError, createClient, rejection } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,
@@ -27,15 +27,6 @@ const setup = (storage = new Map<string, string>()) => {
   const sent = (route: string) =>
     backend.received.slice(from).filter((r) => `${r.method} ${r.path}` === route);
   return { standIn, client, sent, storage };
-};
-
-const rejection = async (promise: Promise<unknown>): Promise<ClientError> => {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(Error);
-  return error as ClientError;
 };
 
 /** A fresh phone code: the backend, like WeChat, takes each one once. */

@@ -3,6 +3,7 @@
  * `require`, from the file a user copies. Its types are the shipped `index.d.ts`.
  */
 import { createRequire } from 'node:module';
+import { expect } from 'vitest';
 
 type ClientModule = typeof import('../../client/miniprogram_dist/index.js');
 
@@ -14,3 +15,15 @@ export type {
   ClientError,
   Session,
 } from '../../client/miniprogram_dist/index.js';
+
+type ClientError = import('../../client/miniprogram_dist/index.js').ClientError;
+
+/** The error a client call rejects with; fails the test if it resolves or throws a non-Error. */
+export async function rejection(promise: Promise<unknown>): Promise<ClientError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  return error as ClientError;
+}
