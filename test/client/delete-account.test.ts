@@ -1,6 +1,6 @@
 /** deleteAccount() against the fake backend: the contract's `DELETE /me`, on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient, rejection } from '../support/client.ts';
+import { createClient, rejection } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,

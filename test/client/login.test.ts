@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient, rejection } from '../support/client.ts';
+import { createClient, rejection } from '../support/client.ts';
 import { type Sandbox, startSandbox } from '../support/local-server.ts';
 import { sentTo, standInWx } from '../support/wx-runtime.ts';
 

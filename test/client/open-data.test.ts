@@ -5,7 +5,7 @@
  * decrypt after it, as on WeChat.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient, rejection } from '../support/client.ts';
+import { createClient, rejection } from '../support/client.ts';
 import { type FakeBackend, OPENID, problem, startFakeBackend } from '../support/fake-backend.ts';
 import { APP_ID, standInWx, type WeChatUser } from '../support/wx-runtime.ts';
 

@@ -3,7 +3,7 @@
  * `POST /phone` and `POST /openid` wire format, on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClientError, createClient, rejection } from '../support/client.ts';
+import { createClient, rejection } from '../support/client.ts';
 import {
   type FakeBackend,
   OPENID,
